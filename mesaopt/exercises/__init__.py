@@ -1,0 +1,1 @@
+"""Exercise checkers: students call these on their own solutions."""
