@@ -1,0 +1,73 @@
+"""Unit tests of the pieces every chapter shares: validation, setup, glue fallback, progress, checkers."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+
+from mesaopt.exercises.checking import ExerciseFailed, NotImplementedYet, call_student, expect, passed
+from mesaopt.notebook import glue, setup
+from mesaopt.progress import progress_bar
+from mesaopt.validation import require_choice, require_float, require_int
+
+
+def test_require_int_accepts_integers_in_range_and_names_the_range_otherwise():
+    assert require_int("n", 5, 1, 10) == 5
+    assert require_int("n", 7.0, 1, 10) == 7
+    with pytest.raises(ValueError, match=r"n must be an integer in \[1, 10\], got 11"):
+        require_int("n", 11, 1, 10)
+    with pytest.raises(ValueError, match="got 'x'"):
+        require_int("n", "x", 1, 10)
+    with pytest.raises(ValueError):
+        require_int("n", True)
+    with pytest.raises(ValueError):
+        require_int("n", 2.5)
+
+
+def test_require_float_and_choice():
+    assert require_float("beta", 3, 0, None, low_inclusive=False) == 3.0
+    with pytest.raises(ValueError, match=r"beta must be a number > 0"):
+        require_float("beta", 0, 0, None, low_inclusive=False)
+    with pytest.raises(ValueError):
+        require_float("beta", float("nan"))
+    assert require_choice("basis", "legendre", ["legendre", "monomial"]) == "legendre"
+    with pytest.raises(ValueError, match="'legendre', 'monomial'"):
+        require_choice("basis", "chebyshev", ["legendre", "monomial"])
+
+
+def test_setup_makes_torch_and_numpy_repeatable_and_uses_one_thread():
+    setup(seed=3)
+    a = (torch.rand(3), np.random.rand(3))
+    setup(seed=3)
+    b = (torch.rand(3), np.random.rand(3))
+    assert torch.equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert torch.get_num_threads() == 1
+    with pytest.raises(ValueError):
+        setup(threads=0)
+
+
+def test_glue_returns_the_value():
+    assert glue("answer", 42, display=False) == 42
+
+
+def test_progress_bar_reports_to_a_stream_outside_notebooks():
+    out = io.StringIO()
+    with progress_bar(4, "train", stream=out) as bar:
+        bar.update(2)
+    assert "train 2/4" in out.getvalue() and "4/4 done" in out.getvalue()
+    assert bar.value == 4
+
+
+def test_checker_helpers_explain_stubs_and_wrong_answers():
+    def stub():
+        raise NotImplementedError
+
+    with pytest.raises(NotImplementedYet, match="not implemented yet"):
+        call_student(stub, exercise="Exercise 1")
+    with pytest.raises(TypeError, match="pass your function itself"):
+        call_student(3, exercise="Exercise 1")
+    with pytest.raises(ExerciseFailed, match="Exercise 1: expected 2"):
+        expect(1 + 1 == 3, "Exercise 1", "expected 2")
+    assert passed("Exercise 1") == "Exercise 1: correct."
