@@ -5,6 +5,7 @@ checks it with these helpers, so bad input never crashes deep inside torch or nu
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 __all__ = ["require_int", "require_float", "require_choice"]
@@ -12,8 +13,10 @@ __all__ = ["require_int", "require_float", "require_choice"]
 
 def require_int(name: str, value, low: int | None = None, high: int | None = None) -> int:
     """Return ``value`` as an int if it is an integer in [low, high]; otherwise raise ValueError."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, numbers.Real) and float(value).is_integer():
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be an integer{_range(low, high)}, got {value!r}")
+    if not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
             value = int(value)
         else:
             raise ValueError(f"{name} must be an integer{_range(low, high)}, got {value!r}")
