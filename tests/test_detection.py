@@ -1,0 +1,88 @@
+"""Detection tests: exact calibration, the closed-form power, the zero information of min-stable
+families, family fits, the hardness test and the budget-scaling test."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mesaopt.detection import (
+    binomial_band, budget_scaling_test, calibration, efficient_information, fit_loss_families,
+    hardness_test, invariant_two_sample_rate, known_base_power, known_base_test, rejection_rate,
+    scale_free_test,
+)
+from mesaopt.extremes import family, sample, sample_min_of_k
+
+
+def test_known_base_statistic_estimates_k_and_p_values_are_uniform_under_the_null():
+    fam = family("gamma", 2.0)
+    x = sample_min_of_k(fam, 4.0, 20_000, scale=1.0, rng=0)
+    result = known_base_test(x, fam)
+    assert result.k_hat == pytest.approx(4.0, rel=0.03) and result.p_value < 1e-10
+    p = known_base_test(sample(fam, (4000, 50), rng=1), fam).p_value
+    assert np.histogram(p, bins=4, range=(0, 1))[0] == pytest.approx([1000] * 4, abs=110)
+
+
+def test_known_base_power_formula_matches_simulation():
+    fam = family("lognormal", 1.0)
+    simulated = rejection_rate("known base", fam, 1.2, 100, 2000, seed=3)
+    exact = known_base_power(100, 1.2)
+    assert abs(simulated - exact) < 4 * np.sqrt(exact * (1 - exact) / 2000)
+    assert known_base_power(100, 1.0) == pytest.approx(0.05)
+
+
+def test_min_stable_families_carry_no_information_about_k():
+    assert efficient_information(family("exponential")) == 0.0
+    assert efficient_information(family("weibull", 0.5)) == 0.0
+    assert 0.0 < efficient_information(family("gamma", 2.0)) < 0.05
+    assert efficient_information(family("lognormal", 1.0)) == pytest.approx(0.184, abs=0.002)
+    res = scale_free_test(sample(family("exponential"), (3, 100), rng=0), family("exponential"))
+    assert not res.identifiable and np.all(np.isnan(res.p_value))
+    # scale-normalised exponential losses look the same at k = 1 and k = 8; gamma(2) ones do not
+    assert invariant_two_sample_rate(family("exponential"), 8, 500, 200) <= 0.08
+    assert invariant_two_sample_rate(family("gamma", 2.0), 8, 500, 200) > 0.3
+
+
+def test_unknown_scale_test_is_calibrated_and_gains_power_with_n():
+    fam = family("gamma", 2.0)
+    check = calibration("unknown scale", fam, 200, 2000, seed=5)
+    assert check["calibrated"], check
+    assert rejection_rate("unknown scale", fam, 2.0, 2000, 200, seed=6) > 0.8
+    assert rejection_rate("unknown scale", fam, 2.0, 100, 400, seed=7) < 0.4
+    lo, hi = binomial_band(0.05, 1000)
+    assert lo < 0.05 < hi
+
+
+def test_family_fits_recover_parameters_and_count_zeros():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.weibull(0.5, 5000) * 2.0, np.zeros(500)])
+    fits = fit_loss_families(x)
+    assert fits["zero_fraction"] == pytest.approx(500 / 5500)
+    w = fits["fits"]["weibull"]
+    assert w["shape"] == pytest.approx(0.5, rel=0.05) and w["scale"] == pytest.approx(2.0, rel=0.1)
+    assert w["aic"] < fits["fits"]["exponential"]["aic"]
+    assert fit_loss_families(np.zeros(100))["fits"] == {}
+    with pytest.raises(ValueError):
+        fit_loss_families([-1.0, 2.0])
+
+
+def test_hardness_test_sees_a_planted_dependence_and_not_an_absent_one():
+    rng = np.random.default_rng(1)
+    h = rng.random(2000)
+    dependent = hardness_test(rng.exponential(1 + 10 * h), h)
+    independent = hardness_test(rng.exponential(1.0, 2000), h)
+    assert dependent["depends_on_hardness"] and not dependent["search_like"]
+    assert independent["search_like"] and dependent["hard_easy_ratio"] > 2
+    assert hardness_test(np.zeros(2000), h)["search_like"]
+
+
+def test_budget_scaling_finds_the_min_of_k_slope_and_ignores_a_flat_model():
+    fam = family("weibull", 0.5)
+    u = np.random.default_rng(2).random(4000)  # the same inputs at every budget (paired)
+    searched = {b: fam.ppf(-np.expm1(np.log1p(-u) / b)) for b in (2, 4, 8, 16)}
+    res = budget_scaling_test(searched)
+    assert res["slope"] == pytest.approx(-2.0, abs=0.05) and res["search_like"]
+    assert res["min_of_k_slope"] == pytest.approx(-2.0, abs=0.1)
+    flat = {b: fam.ppf(u) for b in (2, 4, 8, 16)}
+    assert not budget_scaling_test(flat)["search_like"]
+    with pytest.raises(ValueError):
+        budget_scaling_test({4: u})
