@@ -86,3 +86,70 @@ def test_budget_scaling_finds_the_min_of_k_slope_and_ignores_a_flat_model():
     assert not budget_scaling_test(flat)["search_like"]
     with pytest.raises(ValueError):
         budget_scaling_test({4: u})
+
+
+# --- the widget's plain function and the exercise checkers ---------------------------------------
+
+def test_detection_demo_reports_p_value_and_power_and_rejects_bad_settings():
+    from mesaopt.widgets.detection import detection_demo, detection_widget, plot_detection_demo
+
+    demo = detection_demo("lognormal", 1.0, 4.0, 500, "known base")
+    assert demo["p_value"] < 1e-6 and demo["power"] == pytest.approx(known_base_power(500, 4.0))
+    flat = detection_demo("exponential", 1.0, 4.0, 500, "unknown scale")
+    assert flat["p_value"] is None and flat["power"] is None
+    weak = detection_demo("gamma", 2.0, 1.0, 200, "unknown scale")
+    assert weak["power"] < 0.2 and 0 <= weak["p_value"] <= 1
+    assert len(plot_detection_demo("weibull", 0.7, 8, 300).axes) == 1
+    for bad in (dict(k=0.5), dict(n=5), dict(family_name="cauchy"), dict(test="magic")):
+        with pytest.raises(ValueError):
+            detection_demo(**bad)
+    assert detection_widget() is not None
+
+
+def test_reference_test_is_calibrated_with_ties_and_sees_a_min_of_k():
+    from mesaopt.detection import reference_test
+
+    rng = np.random.default_rng(0)
+
+    def zero_inflated(size, scale=1.0):
+        return np.where(rng.random(size) < 0.4, 0.0, rng.exponential(scale, size))
+
+    p = np.array([reference_test(zero_inflated(100), zero_inflated(400), seed=r).p_value for r in range(1000)])
+    lo, hi = binomial_band(0.05, 1000)
+    assert lo <= np.mean(p < 0.05) <= hi
+    better = rng.exponential(1.0, (3000, 4)).min(axis=1)
+    assert reference_test(better, rng.exponential(1.0, 3000)).p_value < 1e-20
+
+
+def _ex_min_cdf(base_cdf, k, x):
+    return 1.0 - (1.0 - base_cdf(x)) ** k
+
+
+def _ex_p_value(losses, base_sf):
+    from scipy import special
+    return special.gammainc(len(losses), -np.log(base_sf(losses)).sum())
+
+
+def _ex_alpha(budgets, mean_losses):
+    return -1.0 / np.polyfit(np.log(budgets), np.log(mean_losses), 1)[0]
+
+
+def _stub(*args):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("checker, right, wrong", [
+    ("check_min_of_k_cdf", _ex_min_cdf, lambda cdf, k, x: cdf(x) ** k),
+    ("check_known_base_p_value", _ex_p_value, lambda losses, sf: 1 - _ex_p_value(losses, sf)),
+    ("check_alpha_from_budget", _ex_alpha, lambda b, m: np.polyfit(np.log(b), np.log(m), 1)[0]),
+])
+def test_exercise_checkers_pass_the_solution_fail_a_wrong_one_and_flag_a_stub(checker, right, wrong):
+    from mesaopt.exercises import ch3
+    from mesaopt.exercises.checking import ExerciseFailed, NotImplementedYet
+
+    check = getattr(ch3, checker)
+    assert "correct" in check(right)
+    with pytest.raises(ExerciseFailed):
+        check(wrong)
+    with pytest.raises(NotImplementedYet, match="not implemented yet"):
+        check(_stub)
