@@ -1,7 +1,8 @@
 """Four networks that run the post's loop, all made only of compiled integer ReLU weights.
 
 * :class:`RecurrentSearch`: one step cell (state i, k, best, n, L, done) applied L times, same weights.
-* :func:`build_unrolled`: the cell copied once per iteration into one feedforward circuit.
+* :func:`unrolled_torch`: the cell's dense layers copied once per iteration, one feedforward net
+  (:func:`build_unrolled` also merges the copies into one circuit, where they overlap like a pipeline).
 * :class:`PositionalSearch`: one shared per-position circuit computes i*i mod n at position i = 0..L,
   then a pairwise-max tree (shared comparator + multiplexer node) picks k with the loop's tie rule.
 * :class:`ShortcutSearch`: the same tree over band tops only, about n^0.4 positions instead of n^0.7.
@@ -13,12 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .circuits import (Circuit, CompiledCircuit, add, and_, const, greater, increment, isqrt, minimum,
-                       mod_restoring, multiply, mux, not_, or_)
+from .circuits import (Circuit, CompiledCircuit, add, and_, const, from_bits, greater, increment, isqrt,
+                       minimum, mod_restoring, multiply, mux, not_, or_, to_bits)
 from .search_loop import N_MAX, loop_bound, widths_for
 from .validation import require_int
 
-__all__ = ["cell_step", "build_cell", "build_unrolled", "build_max_node", "build_position_circuit",
+__all__ = ["cell_step", "build_cell", "build_unrolled", "unrolled_torch", "run_unrolled_torch", "build_max_node", "build_position_circuit",
            "build_candidate_circuit", "tree_argmax", "RecurrentSearch", "PositionalSearch", "ShortcutSearch",
            "run_unrolled"]
 
@@ -61,9 +62,40 @@ def build_cell(n_max: int = N_MAX) -> CompiledCircuit:
     w = widths_for(n_max)
     c = Circuit(f"recurrent cell (n <= {n_max})")
     new = cell_step(c, _state_inputs(c, w), w)
-    for name in ("i", "k", "best", "done"):
+    for name in ("i", "k", "best", "n", "L", "done"):         # same order as the inputs
         c.output(name, new[name])
     return c.compile()
+
+
+def unrolled_torch(cell: CompiledCircuit, copies: int):
+    """The unrolled feedforward net: the cell's dense nn.Linear stack copied ``copies`` times, a ReLU
+    after each copy's readout (its outputs are 0/1 bits, so the ReLU changes nothing)."""
+    from torch import nn
+
+    import copy
+
+    copies = require_int("copies", copies, 1, 1000)
+    one = cell.to_torch()
+    layers = []
+    for _ in range(copies):
+        layers += [*copy.deepcopy(one), nn.ReLU()]   # each copy stores its own (equal) weights
+    return nn.Sequential(*layers)
+
+
+def run_unrolled_torch(cell: CompiledCircuit, net, ns) -> np.ndarray:
+    """Run the dense unrolled net on a batch of n (start state i=1, k=0, best=0, done=0); return k."""
+    import torch
+
+    ns = np.atleast_1d(np.asarray(ns, dtype=np.int64))
+    z = np.zeros_like(ns)
+    state = {"i": z + 1, "k": z, "best": z, "n": ns, "L": _loop_bounds(ns), "done": z}
+    x = np.concatenate([to_bits(state[name], sl.stop - sl.start) for name, sl in cell.input_slices.items()])
+    with torch.no_grad():
+        y = net(torch.from_numpy(x.T.copy())).numpy().T
+    if not np.all((y == 0) | (y == 1)):
+        raise ArithmeticError("unrolled net: an output bit is not exactly 0 or 1")
+    sl = cell.input_slices["k"]
+    return from_bits(y[sl])
 
 
 def build_unrolled(n_max: int, copies: int | None = None) -> CompiledCircuit:

@@ -335,13 +335,14 @@ class CompiledCircuit:
         dense = sum((widths[l - 1] + 1) * widths[l] for l in range(1, self.depth + 1))
         dense += (widths[-1] + 1) * n_out
         copies = sum(int(np.count_nonzero(self.layer[c] < l)) for l, c in enumerate(channels) if l > 0)
-        nnz = int(self.weights.nnz + self.readout.nnz)
+        nnz = int(self.weights.nnz + self.readout.nnz + np.count_nonzero(self.bias[self.n_inputs:])
+                  + np.count_nonzero(self.readout_const))
         return {
             "units": self.n_units - self.n_inputs,
             "inputs": self.n_inputs,
             "outputs": n_out,
             "depth": self.depth + 1,                   # Linear layers, readout included
-            "nonzero_weights": nnz,                    # residual form: weights that are really used
+            "nonzero_weights": nnz,                    # residual form: nonzero weights and biases
             "dense_params": int(dense),                # dense nn.Linear stack, weights + biases
             "dense_nonzero": nnz + copies,             # ... of which nonzero (identity copies included)
             "max_width": max(widths),
