@@ -218,7 +218,7 @@ class PositionalSearch:
         self.position = build_position_circuit(self.n_max)
         self.node = build_max_node(w["i"], w["n"])
 
-    def run(self, ns, chunk_positions: int = 1 << 18) -> np.ndarray:
+    def run(self, ns, chunk_positions: int = 1 << 11) -> np.ndarray:
         ns = _check_ns(ns, self.n_max)
         big_l = _loop_bounds(ns)
         rows, cols = _ragged(big_l + 1)
@@ -257,7 +257,7 @@ class ShortcutSearch:
         self.candidate = build_candidate_circuit(self.n_max)
         self.node = build_max_node(w["i"], w["n"])
 
-    def run(self, ns, chunk_positions: int = 1 << 16) -> np.ndarray:
+    def run(self, ns, chunk_positions: int = 1 << 10) -> np.ndarray:
         ns = _check_ns(ns, self.n_max)
         big_l = _loop_bounds(ns)
         bands = big_l * big_l // ns + 1
