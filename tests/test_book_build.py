@@ -1,29 +1,14 @@
-"""The book builds with warnings as errors, executing every notebook, and its pages link to Colab."""
+"""The book builds with warnings as errors, executing every notebook, and its pages link to Colab.
+
+The `built_book` fixture is in conftest.py (the browser and student-copy tests share the build).
+"""
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
-import pytest
 
 from book_files import ROOT, repository_url, toc_files, toc_notebooks
 
 HTML = ROOT / "_build" / "html"
-
-
-@pytest.fixture(scope="session")
-def built_book():
-    """Build the book exactly as the README's first command does (the execution cache makes reruns fast)."""
-    jb = shutil.which("jupyter-book", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
-    assert jb, "jupyter-book is not installed: pip install -r requirements.txt"
-    result = subprocess.run([jb, "build", ".", "-W", "--keep-going"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=1800)
-    log = result.stdout + result.stderr
-    return result.returncode, log
 
 
 def test_book_builds_without_warnings(built_book):

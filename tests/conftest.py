@@ -1,0 +1,34 @@
+"""Fixtures several test files share: the built book and the ipywidgets 7.7.1 environment."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from book_files import ROOT
+
+# tests/fixtures/ holds notebooks that tests copy and run themselves; nbval must not collect them.
+collect_ignore_glob = ["fixtures/*"]
+
+
+@pytest.fixture(scope="session")
+def built_book():
+    """Build the book exactly as the README's first command does (the execution cache makes reruns fast)."""
+    jb = shutil.which("jupyter-book", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    assert jb, "jupyter-book is not installed: pip install -r requirements.txt"
+    result = subprocess.run([jb, "build", ".", "-W", "--keep-going"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=1800)
+    log = result.stdout + result.stderr
+    return result.returncode, log
+
+
+@pytest.fixture(scope="session")
+def ipywidgets7_python() -> Path:
+    """Python of a second virtual environment: the same requirements, but Colab's ipywidgets 7.7.1."""
+    from ipywidgets7_env import ensure_env
+
+    return ensure_env()

@@ -1,0 +1,110 @@
+"""Colab ships ipywidgets 7.7.1: every notebook must run there too, and widget code must use only what 7.7.1 and 8.x share.
+
+The slow test runs nbval over every notebook in _toc.yml inside `.venv-ipywidgets7` (requirements.txt with
+ipywidgets==7.7.1; created on first use, a few minutes, then reused). The static test is instant.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from book_files import ROOT, toc_notebooks
+from ipywidgets7_env import IPYWIDGETS7
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+# Exist in only one of ipywidgets 7.7.1 / 8.x (or changed meaning between them).
+ONE_VERSION_CLASSES = {
+    "TagsInput", "ColorsInput", "FloatsInput", "IntsInput", "Stack",  # 8 only
+    "DatetimePicker", "NaiveDatetimePicker", "TimePicker",  # 8 only
+    "FileUpload",  # its .value is a dict in 7 and a tuple in 8
+}
+ONE_VERSION_ATTRIBUTES = {
+    "tooltip",  # 8 only (7: description_tooltip)
+    "description_tooltip",  # 7 (deprecated in 8)
+    "playing", "repeat", "show_repeat",  # Play: 8 only (7: _playing, no repeat)
+    "_playing",  # Play: 7 only
+}
+
+
+def one_version_uses(source: str) -> list[str]:
+    """Uses of names that exist in only one of ipywidgets 7.7.1 and 8.x, as 'line N: name'."""
+    # IPython magics and shell escapes are not Python
+    source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    found = []
+    called = set()
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            called.add(id(node.func))  # x.repeat(...) is a method call (numpy, torch), not Play.repeat
+    for node in ast.walk(tree):
+        name = None
+        if isinstance(node, ast.Name) and node.id in ONE_VERSION_CLASSES:
+            name = node.id
+        elif isinstance(node, ast.Attribute):
+            if node.attr in ONE_VERSION_CLASSES or (node.attr in ONE_VERSION_ATTRIBUTES and id(node) not in called):
+                name = node.attr
+        elif isinstance(node, ast.keyword) and node.arg in ONE_VERSION_ATTRIBUTES:
+            name = f"{node.arg}="
+        elif isinstance(node, ast.alias) and node.name.split(".")[-1] in ONE_VERSION_CLASSES:
+            name = node.name
+        elif isinstance(node, ast.Constant) and node.value in ONE_VERSION_ATTRIBUTES:
+            name = repr(node.value)  # observe(..., names="playing"), getattr(w, "tooltip")
+        if name:
+            found.append(f"line {getattr(node, 'lineno', '?')}: {name}")
+    return sorted(set(found))
+
+
+def test_the_scanner_finds_one_version_names_and_ignores_method_calls():
+    bad = ("import ipywidgets as w\nfrom ipywidgets import TagsInput\np = w.Play(repeat=True)\np.playing = False\n"
+           "b = w.Button(tooltip='go')\ns = w.Stack([])\np.observe(f, names='playing')\n")
+    assert one_version_uses(bad) == ["line 2: TagsInput", "line 3: repeat=", "line 4: playing", "line 5: tooltip=",
+                                     "line 6: Stack", "line 7: 'playing'"]
+    fine = ("import numpy as np\nx = np.repeat([1], 3)\ny = x.repeat(2)\nw.IntSlider(description='k')\n"
+            "%matplotlib inline\np = w.Play(interval=100)\nw.jslink((p, 'value'), (s, 'value'))\n")
+    assert one_version_uses(fine) == []
+
+
+def widget_sources() -> list[Path]:
+    return sorted((ROOT / "mesaopt" / "widgets").rglob("*.py")) + [ROOT / "mesaopt" / "progress.py"]
+
+
+@pytest.mark.parametrize("path", widget_sources(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_widget_code_uses_only_what_ipywidgets_7_and_8_share(path):
+    assert one_version_uses(path.read_text()) == []
+
+
+@pytest.mark.parametrize("path", toc_notebooks(), ids=lambda p: p.name)
+def test_notebook_code_uses_only_what_ipywidgets_7_and_8_share(path):
+    nb = nbformat.read(path, as_version=4)
+    found = {i: uses for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+             and (uses := one_version_uses(cell.source))}
+    assert found == {}, f"{path.name}: code cells (index: uses) {found}"
+
+
+def run_nbval(python: Path, *notebooks: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    env.pop("PYTHONPATH", None)
+    return subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
+                           "--nbval-current-env", *map(str, notebooks)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+
+
+def test_the_second_environment_runs_kernels_with_ipywidgets_7_7_1(ipywidgets7_python):
+    # The fixture notebook prints ipywidgets.__version__ in a cell whose output nbval compares with "7.7.1".
+    result = run_nbval(ipywidgets7_python, FIXTURES / "ipywidgets_7_kernel.ipynb")
+    assert result.returncode == 0 and re.search(r"\b1 passed\b", result.stdout), result.stdout[-3000:]
+    assert IPYWIDGETS7 == "7.7.1"
+
+
+@pytest.mark.parametrize("path", toc_notebooks(), ids=lambda p: p.name)
+def test_notebook_runs_under_nbval_with_ipywidgets_7_7_1(ipywidgets7_python, path):
+    result = run_nbval(ipywidgets7_python, path)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert re.search(r"\b\d+ passed\b", result.stdout) and " failed" not in result.stdout, result.stdout[-3000:]
