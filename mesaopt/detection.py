@@ -168,10 +168,13 @@ def rejection_rate(test: str, fam: ScaleFamily, k: float, n: int, reps: int, lev
 
 
 def power_grid(test: str, fam: ScaleFamily, ns, ks, reps_for_n, level: float = 0.05, seed: int = 0,
-               progress=None) -> np.ndarray:
-    """Simulated power, shape (len(ns), len(ks)); ``reps_for_n(n)`` gives the replicate count."""
+               progress=None, step_offset: int = 0) -> np.ndarray:
+    """Simulated power, shape (len(ns), len(ks)); ``reps_for_n(n)`` gives the replicate count.
+
+    ``progress``: an object with ``update(step)`` (a progress bar), moved to ``step_offset + cells done``.
+    """
     out = np.empty((len(ns), len(ks)))
-    step = 0
+    step = step_offset
     for i, n in enumerate(ns):
         for j, k in enumerate(ks):
             out[i, j] = rejection_rate(test, fam, k, n, reps_for_n(n), level, seed=seed + 1000 * i + j)

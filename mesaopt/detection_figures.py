@@ -75,10 +75,17 @@ def power_curves(ks, ns, known_exact: np.ndarray, known_sim: np.ndarray, unknown
     for a, title in zip(ax, [f"base known: {base_label}", f"scale unknown: {base_label}"]):
         a.axhline(level, color="grey", ls=":", label="level")
         a.set_xscale("log")
+        _plain_ticks(a, ks)
         a.set(title=title, xlabel="k (search budget)", ylim=(0, 1.02))
         a.legend(fontsize=8)
     ax[0].set_ylabel("power (rejection rate)")
     return fig
+
+
+def _plain_ticks(ax, values) -> None:
+    """Log-scaled x axis labelled at ``values`` in plain numbers."""
+    ax.set_xticks(list(values), labels=[f"{v:g}" for v in values])
+    ax.minorticks_off()
 
 
 def information_per_loss(shapes=None) -> tuple[Figure, dict]:
@@ -132,12 +139,17 @@ def hardness_panels(results: dict) -> Figure:
     """Mean loss in each hardness bin (easiest to hardest), one line per model, log scale."""
     fig = Figure(figsize=(6.5, 3.8), layout="constrained")
     ax = fig.subplots()
+    zero = [name for name, res in results.items() if np.all(res["bin_mean_loss"] <= 0)]
     for name, res in results.items():
-        means = np.maximum(res["bin_mean_loss"], 1e-18)
+        if name in zero:
+            continue
+        means = res["bin_mean_loss"]
         style = "-" if res["depends_on_hardness"] else "--"
         ax.semilogy(np.arange(1, len(means) + 1), means, style, marker="o", ms=3, label=name)
+    ax.set_xticks(np.arange(1, len(next(iter(results.values()))["bin_mean_loss"]) + 1))
+    note = f" (not shown, zero loss: {', '.join(zero)})" if zero else ""
     ax.set(xlabel="hardness bin (1 = easiest)", ylabel="mean regret",
-           title="loss against hardness (solid: depends on hardness)")
+           title="loss against hardness (solid: depends on hardness)" + ("\n" + note if note else ""))
     ax.legend(fontsize=7, ncol=2)
     return fig
 
@@ -149,8 +161,11 @@ def budget_panels(results: dict, budget_names: dict) -> Figure:
     for ax, (name, res) in zip(axes, results.items()):
         b, m = res["budgets"], np.maximum(res["mean_loss"], 1e-18)
         ax.loglog(b, m, "o-", label=f"measured (slope {res['slope']:.2f})")
-        ref = m[-1] * (b / b[-1]) ** res["min_of_k_slope"]
-        ax.loglog(b, ref, "k--", label=f"min-of-k slope -1/alpha = {res['min_of_k_slope']:.2f}")
+        mid = len(b) // 2
+        ref = m[mid] * (b / b[mid]) ** res["min_of_k_slope"]
+        ax.loglog(b, ref, "k--", label=f"slope -1/alpha = {res['min_of_k_slope']:.2f} (alpha: Weibull fit)")
+        ax.set_ylim(m.min() / 3, m.max() * 3)
+        _plain_ticks(ax, b)
         ax.set(title=name, xlabel=budget_names[name], ylabel="mean regret")
         ax.legend(fontsize=7)
     return fig

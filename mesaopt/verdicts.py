@@ -1,0 +1,201 @@
+"""Chapter 3's real models and the verdict table: what each behavioural test says beside the truth.
+
+The models come from chapter 1's task and package (exact solver, grid search, the hand-built
+soft-argmax net, trained MLPs, the recurrent refiner) plus two baselines. "Built to search" is
+what we know from each model's construction, not from its behaviour.
+"""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from mesaopt.detection import budget_scaling_test, hardness_test, reference_test
+from mesaopt.polynomials import DEFAULT_BASIS, evaluate, exact_maximum, regret
+
+__all__ = ["BUILT_TO_SEARCH", "REFERENCE", "train_chapter_models", "model_answers", "budget_answers", "regrets",
+           "behavioural_verdicts", "accuracy", "verdict_table_html"]
+
+REFERENCE = "MLP, regret loss"
+BUILT_TO_SEARCH = {
+    "constant 1/2": (False, "answers 1/2 whatever P is"),
+    "best endpoint": (True, "compares P(0) with P(1): a search over two candidates"),
+    "exact (roots of P')": (True, "solves P' = 0, then compares P at every candidate"),
+    "grid search, G=17": (True, "evaluates P at G points and keeps the best"),
+    "soft-argmax net, G=33": (True, "hand-built weights: P at G points, then a soft-argmax"),
+    "MLP, squared loss": (False, "fully amortized: coefficients to x, never evaluates P"),
+    "MLP, regret loss": (False, "fully amortized: coefficients to x, never evaluates P"),
+    "refiner, T=8": (True, "queries P and P' at its guess at each of T steps"),
+}
+SOFT_ARGMAX_BETA = 100.0
+
+
+def _baselines():
+    """Chapter 1's baselines, or a small stand-in with the same contract if that module is absent."""
+    try:
+        from mesaopt.baselines import best_endpoint, constant_guess, grid_search
+        return constant_guess, best_endpoint, grid_search
+    except ImportError:  # adapter: same signatures as the chapter-1 contract
+        def constant_guess(coeffs, x0=0.5):
+            return np.full(len(coeffs), float(x0))
+
+        def best_endpoint(coeffs, basis=DEFAULT_BASIS):
+            n = len(coeffs)
+            return np.where(evaluate(coeffs, np.zeros(n), basis) >= evaluate(coeffs, np.ones(n), basis), 0.0, 1.0)
+
+        def grid_search(coeffs, G, basis=DEFAULT_BASIS):
+            grid = np.linspace(0.0, 1.0, G) if G > 1 else np.array([0.5])
+            return grid[np.argmax(evaluate(coeffs, grid, basis), axis=1)]
+
+        return constant_guess, best_endpoint, grid_search
+
+
+def train_chapter_models(seed: int = 0, updates_fraction: float = 1.0, progress=None) -> dict:
+    """Chapter 1's standard models (mlp_squared, mlp_regret, refiner), retrained deterministically.
+
+    ``updates_fraction`` < 1 trains each with that fraction of chapter 1's updates (same settings
+    otherwise), to fit a time budget; 1 calls chapter 1's ``train_standard_models`` unchanged.
+    """
+    from mesaopt.progress import progress_bar
+    from mesaopt.training import STANDARD_SETTINGS, train_mlp, train_refiner, train_standard_models
+    from mesaopt.validation import require_float
+
+    updates_fraction = require_float("updates_fraction", updates_fraction, 0.0, 1.0, low_inclusive=False)
+    if updates_fraction == 1.0:
+        return train_standard_models(seed=seed, progress=progress)
+    bar = progress_bar(len(STANDARD_SETTINGS), "training chapter 1's models") if progress is None else None
+    models = {}
+    for i, (name, settings) in enumerate(STANDARD_SETTINGS.items()):
+        settings = dict(settings)
+        kind = settings.pop("kind")
+        settings["updates"] = max(1, int(round(settings["updates"] * updates_fraction)))
+        trainer = train_mlp if kind == "mlp" else train_refiner
+        models[name] = trainer(seed=seed, progress=False, **settings)
+        if bar is not None:
+            bar.update(i + 1, name)
+    if bar is not None:
+        bar.close()
+    return models
+
+
+def _soft_argmax(G, basis):
+    from mesaopt.models import SoftArgmaxGrid
+    from mesaopt.training import predict
+
+    net = SoftArgmaxGrid(G, SOFT_ARGMAX_BETA, basis=basis)
+    return lambda c: predict(net, c)
+
+
+def model_answers(trained: dict, basis: str = DEFAULT_BASIS) -> dict:
+    """``{name: function coeffs -> x}`` for every model of :data:`BUILT_TO_SEARCH`.
+
+    ``trained`` is chapter 1's ``train_standard_models()`` result (mlp_squared, mlp_regret, refiner).
+    """
+    from mesaopt.training import predict
+
+    constant_guess, best_endpoint, grid_search = _baselines()
+    return {
+        "constant 1/2": lambda c: constant_guess(c, 0.5),
+        "best endpoint": lambda c: best_endpoint(c, basis),
+        "exact (roots of P')": lambda c: exact_maximum(c, basis)[0],
+        "grid search, G=17": lambda c: grid_search(c, 17, basis),
+        "soft-argmax net, G=33": _soft_argmax(33, basis),
+        "MLP, squared loss": lambda c: predict(trained["mlp_squared"], c),
+        "MLP, regret loss": lambda c: predict(trained["mlp_regret"], c),
+        "refiner, T=8": lambda c: predict(trained["refiner"], c, steps=8),
+    }
+
+
+BUDGETS = {
+    "grid search, G=17": ("grid points G", (5, 9, 17, 33, 65)),
+    "soft-argmax net, G=33": ("grid points G", (9, 17, 33, 65, 129)),
+    "refiner, T=8": ("refinement steps T", (2, 4, 8, 16, 32)),
+}
+
+
+def budget_answers(trained: dict, basis: str = DEFAULT_BASIS) -> dict:
+    """``{model name: (budget name, {budget: function coeffs -> x})}`` for models with a budget knob."""
+    from mesaopt.training import predict
+
+    _, _, grid_search = _baselines()
+    out = {}
+    for name, (label, budgets) in BUDGETS.items():
+        if name.startswith("grid"):
+            funcs = {G: (lambda c, G=G: grid_search(c, G, basis)) for G in budgets}
+        elif name.startswith("soft"):
+            funcs = {G: _soft_argmax(G, basis) for G in budgets}
+        else:
+            funcs = {T: (lambda c, T=T: predict(trained["refiner"], c, steps=T)) for T in budgets}
+        out[name] = (label, funcs)
+    return out
+
+
+def regrets(answers: dict, coeffs, basis: str = DEFAULT_BASIS, max_value=None) -> dict:
+    """``{name: regret per polynomial}`` for ``{name: function coeffs -> x}``."""
+    if max_value is None:
+        max_value = exact_maximum(coeffs, basis)[1]
+    return {name: regret(coeffs, f(coeffs), basis, max_value=max_value) for name, f in answers.items()}
+
+
+def behavioural_verdicts(losses: dict, hardness_scores, reference_losses, budget_losses: dict,
+                         level: float = 0.01, seed: int = 0) -> tuple[list, dict]:
+    """One row per model: each test's verdict (True = search-like, None = test not applicable).
+
+    * hardness (the post): search-like when the loss does not grow with hardness;
+    * reference (the answer, base = the reference model's losses on other inputs): search-like when
+      the losses are stochastically smaller, Savage p < ``level``;
+    * budget: search-like when the loss falls clearly as the budget grows (models with a budget).
+    Returns the rows and the detailed results of each test.
+    """
+    details = {"hardness": {}, "reference": {}, "budget": {}}
+    rows = []
+    for i, (name, loss) in enumerate(losses.items()):
+        h = hardness_test(loss, hardness_scores)
+        r = reference_test(loss, reference_losses, seed=seed + i)
+        b = budget_scaling_test(budget_losses[name], seed=seed + i) if name in budget_losses else None
+        details["hardness"][name], details["reference"][name] = h, r
+        if b is not None:
+            details["budget"][name] = b
+        truth, how = BUILT_TO_SEARCH[name]
+        rows.append({"model": name, "built_to_search": truth, "construction": how,
+                     "mean_regret": float(np.mean(loss)),
+                     "hardness": h["search_like"],
+                     "reference": bool(r.p_value < level),
+                     "budget": None if b is None else b["search_like"]})
+    return rows, details
+
+
+TESTS = ("hardness", "reference", "budget")
+
+
+def accuracy(rows: list) -> dict:
+    """How often each test's verdict matches the construction, and over all (model, test) pairs."""
+    out = {}
+    right_all = total_all = 0
+    for test in TESTS:
+        pairs = [(r[test], r["built_to_search"]) for r in rows if r[test] is not None]
+        right = sum(v == t for v, t in pairs)
+        out[test] = (right, len(pairs))
+        right_all += right
+        total_all += len(pairs)
+    out["all"] = (right_all, total_all)
+    return out
+
+
+def verdict_table_html(rows: list) -> str:
+    """An HTML table: model, construction, each test's verdict (marked right or wrong)."""
+    def cell(verdict, truth):
+        if verdict is None:
+            return "<td>n/a</td>"
+        word = "search-like" if verdict else "not search-like"
+        mark = "right" if verdict == truth else "WRONG"
+        return f"<td>{word} ({mark})</td>"
+
+    head = ("<tr><th>model</th><th>built to search?</th><th>mean regret</th><th>hardness test (post)</th>"
+            "<th>min-of-k vs reference (answer)</th><th>budget scaling</th></tr>")
+    body = "".join(
+        f"<tr><td>{html.escape(r['model'])}</td><td>{'yes' if r['built_to_search'] else 'no'}: "
+        f"{html.escape(r['construction'])}</td><td>{r['mean_regret']:.3g}</td>"
+        + cell(r["hardness"], r["built_to_search"]) + cell(r["reference"], r["built_to_search"])
+        + cell(r["budget"], r["built_to_search"]) + "</tr>" for r in rows)
+    return f"<table>{head}{body}</table>"
