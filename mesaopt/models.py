@@ -14,7 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from mesaopt.polynomials import BASES, DEFAULT_BASIS, DEFAULT_DEGREE, MAX_DEGREE, basis_matrix
+from mesaopt.polynomials import (BASES, DEFAULT_BASIS, DEFAULT_DEGREE, MAX_DEGREE, _derivative_to_monomial,
+                                 _to_monomial_matrix, basis_matrix)
 from mesaopt.validation import require_choice, require_float, require_int
 
 __all__ = ["torch_basis", "torch_evaluate", "torch_value_and_slope", "MLP", "RecurrentRefiner", "SoftArgmaxGrid", "as_coeff_tensor"]
@@ -120,6 +121,9 @@ class RecurrentRefiner(nn.Module):
             self.propose = nn.Sequential(nn.Linear(self.degree + 1, self.width), nn.ReLU(), nn.Linear(self.width, 1))
         self.cell = nn.Linear(self.degree + 1 + 3 + self.width, self.width)
         self.move = nn.Linear(self.width, 1)
+        self.register_buffer("to_monomial", torch.tensor(_to_monomial_matrix(self.degree, basis)), persistent=False)
+        self.register_buffer("to_monomial_slope", torch.tensor(_derivative_to_monomial(self.degree, basis)),
+                             persistent=False)
         # fixed feature scales so P and P' enter at order one
         self.value_scale = float(np.sqrt(self.degree + 1))
         self.slope_scale = float((self.degree + 1) ** 2)
@@ -128,6 +132,10 @@ class RecurrentRefiner(nn.Module):
         """Guesses after 0, 1, ..., steps iterations: shape (steps + 1, count)."""
         steps = require_int("steps", steps, 0, 10_000)
         count = coeffs.shape[0]
+        # P and P' at the guess: a fixed layer, in float64 on monomial coefficients (6 torch ops a step)
+        mono = coeffs.double() @ self.to_monomial
+        mono_slope = coeffs.double() @ self.to_monomial_slope
+        powers = torch.arange(self.degree + 1, dtype=torch.float64)
         if self.start == "learned":
             z = self.propose(coeffs).squeeze(-1)
         else:
@@ -136,8 +144,9 @@ class RecurrentRefiner(nn.Module):
         xs = [torch.sigmoid(z)]
         for _ in range(steps):
             x = xs[-1]
-            value, slope = torch_value_and_slope(coeffs, x, self.basis)
-            value, slope = value / self.value_scale, slope / self.slope_scale
+            x_powers = x.double()[:, None] ** powers
+            value = ((x_powers * mono).sum(-1) / self.value_scale).to(coeffs.dtype)
+            slope = ((x_powers[:, :-1] * mono_slope).sum(-1) / self.slope_scale).to(coeffs.dtype)
             features = torch.cat([coeffs, x[:, None], value[:, None], slope[:, None], h], dim=1)
             h = torch.tanh(self.cell(features))
             z = z + self.move(h).squeeze(-1)

@@ -43,8 +43,7 @@ def _loss(kind: str, coeffs, x, arg, top, basis) -> torch.Tensor:
     """Mean loss of guesses ``x``: shape (count,), or (steps, count) for a whole trajectory."""
     if kind == "argmax":
         return ((x - arg) ** 2).mean()
-    gap = top - torch_evaluate(coeffs, x, basis) if x.ndim == 1 else \
-        torch.stack([top - torch_evaluate(coeffs, row, basis) for row in x])
+    gap = top - torch_evaluate(coeffs, x, basis)  # x of shape (steps, count) broadcasts
     return gap.mean() if kind == "regret" else (gap ** 2).mean()
 
 
@@ -111,12 +110,13 @@ def train_mlp(degree: int = DEFAULT_DEGREE, basis: str = DEFAULT_BASIS, width: i
                 progress=progress, callback=callback, description=f"MLP ({loss} loss)")
 
 
-def train_refiner(degree: int = DEFAULT_DEGREE, basis: str = DEFAULT_BASIS, width: int = 64, steps: int = 8,
-                  start: str = "learned", every_step: bool = True, loss: str = "regret", updates: int = 1500, batch_size: int = 256, lr: float = 3e-3,
+def train_refiner(degree: int = DEFAULT_DEGREE, basis: str = DEFAULT_BASIS, width: int = 48, steps: int = 6,
+                  start: str = "learned", every_step: bool = True, loss: str = "regret",
+                  updates: int = 1200, batch_size: int = 256, lr: float = 3e-3,
                   seed: int = 0, progress=False, callback=None) -> RecurrentRefiner:
     """Train a :class:`RecurrentRefiner` unrolled for ``steps`` iterations.
 
-    With ``every_step`` (default) the loss is averaged over the guesses after 1, ..., steps
+    With ``every_step`` (default) the loss is averaged over the guesses after 0, 1, ..., steps
     iterations, so every iteration is pushed to improve the guess (a "progressive" loss in the
     spirit of Bansal et al. 2022); otherwise only the last guess counts.
     """
@@ -125,7 +125,7 @@ def train_refiner(degree: int = DEFAULT_DEGREE, basis: str = DEFAULT_BASIS, widt
     model = RecurrentRefiner(degree, width, basis, start)
     model.train_steps = steps
     if every_step:
-        forward = lambda c: model.trajectory(c, steps)[1:]  # noqa: E731
+        forward = lambda c: model.trajectory(c, steps)  # noqa: E731
     else:
         forward = lambda c: model(c, steps=steps)  # noqa: E731
     return _fit(model, forward, loss=loss, updates=updates, batch_size=batch_size,
@@ -151,7 +151,7 @@ def predict(model, coeffs, **kw) -> np.ndarray:
 STANDARD_SETTINGS = {
     "mlp_squared": dict(kind="mlp", loss="squared", width=128, depth=2, updates=3000),
     "mlp_regret": dict(kind="mlp", loss="regret", width=128, depth=2, updates=3000),
-    "refiner": dict(kind="refiner", loss="regret", width=64, steps=8, updates=1500),
+    "refiner": dict(kind="refiner", loss="regret", width=48, steps=6, updates=1200),
 }
 
 
