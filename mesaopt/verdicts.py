@@ -10,8 +10,9 @@ import html
 
 import numpy as np
 
+from mesaopt.baselines import best_endpoint, constant_guess, grid_search
 from mesaopt.detection import budget_scaling_test, hardness_test, reference_test
-from mesaopt.polynomials import DEFAULT_BASIS, evaluate, exact_maximum, regret
+from mesaopt.polynomials import DEFAULT_BASIS, exact_maximum, regret
 
 __all__ = ["BUILT_TO_SEARCH", "REFERENCE", "train_chapter_models", "model_answers", "budget_answers", "regrets",
            "behavioural_verdicts", "accuracy", "verdict_table_html"]
@@ -28,26 +29,6 @@ BUILT_TO_SEARCH = {
     "refiner, T=8": (True, "queries P and P' at its guess at each of T steps"),
 }
 SOFT_ARGMAX_BETA = 100.0
-
-
-def _baselines():
-    """Chapter 1's baselines, or a small stand-in with the same contract if that module is absent."""
-    try:
-        from mesaopt.baselines import best_endpoint, constant_guess, grid_search
-        return constant_guess, best_endpoint, grid_search
-    except ImportError:  # adapter: same signatures as the chapter-1 contract
-        def constant_guess(coeffs, x0=0.5):
-            return np.full(len(coeffs), float(x0))
-
-        def best_endpoint(coeffs, basis=DEFAULT_BASIS):
-            n = len(coeffs)
-            return np.where(evaluate(coeffs, np.zeros(n), basis) >= evaluate(coeffs, np.ones(n), basis), 0.0, 1.0)
-
-        def grid_search(coeffs, G, basis=DEFAULT_BASIS):
-            grid = np.linspace(0.0, 1.0, G) if G > 1 else np.array([0.5])
-            return grid[np.argmax(evaluate(coeffs, grid, basis), axis=1)]
-
-        return constant_guess, best_endpoint, grid_search
 
 
 def train_chapter_models(seed: int = 0, updates_fraction: float = 1.0, progress=None) -> dict:
@@ -93,7 +74,6 @@ def model_answers(trained: dict, basis: str = DEFAULT_BASIS) -> dict:
     """
     from mesaopt.training import predict
 
-    constant_guess, best_endpoint, grid_search = _baselines()
     return {
         "constant 1/2": lambda c: constant_guess(c, 0.5),
         "best endpoint": lambda c: best_endpoint(c, basis),
@@ -117,7 +97,6 @@ def budget_answers(trained: dict, basis: str = DEFAULT_BASIS) -> dict:
     """``{model name: (budget name, {budget: function coeffs -> x})}`` for models with a budget knob."""
     from mesaopt.training import predict
 
-    _, _, grid_search = _baselines()
     out = {}
     for name, (label, budgets) in BUDGETS.items():
         if name.startswith("grid"):

@@ -153,3 +153,35 @@ def test_exercise_checkers_pass_the_solution_fail_a_wrong_one_and_flag_a_stub(ch
         check(wrong)
     with pytest.raises(NotImplementedYet, match="not implemented yet"):
         check(_stub)
+
+
+# --- the verdict table ---------------------------------------------------------------------------
+
+def test_verdicts_on_known_models_and_the_accuracy_count():
+    from mesaopt.polynomials import exact_maximum, hardness, sample_polynomials
+    from mesaopt.verdicts import (BUILT_TO_SEARCH, REFERENCE, accuracy, behavioural_verdicts, budget_answers,
+                                  model_answers, regrets, verdict_table_html)
+
+    # stand-ins for the trained models (predict() accepts plain functions): a fixed guess and a refiner
+    # that only uses its budget to move from 0.3 towards the better endpoint
+    fake = {"mlp_squared": lambda c: np.full(len(c), 0.4), "mlp_regret": lambda c: np.full(len(c), 0.3),
+            "refiner": lambda c, steps=8: np.full(len(c), 0.3)}
+    coeffs = sample_polynomials(600, seed=21)
+    top = exact_maximum(coeffs)[1]
+    answers = model_answers(fake)
+    assert set(answers) == set(BUILT_TO_SEARCH)
+    losses = regrets(answers, coeffs, max_value=top)
+    assert np.all(losses["exact (roots of P')"] < 1e-9) and losses["constant 1/2"].mean() > 0.5
+    budgets = {name: regrets(funcs, coeffs, max_value=top) for name, (_, funcs) in budget_answers(fake).items()}
+    reference = regrets({REFERENCE: answers[REFERENCE]}, sample_polynomials(600, seed=22))[REFERENCE]
+    rows, details = behavioural_verdicts(losses, hardness(coeffs), reference, budgets)
+    by_name = {r["model"]: r for r in rows}
+    assert by_name["grid search, G=17"]["budget"] is True          # grid regret falls like G^-2
+    assert by_name["refiner, T=8"]["budget"] is False               # this fake refiner ignores its budget
+    assert by_name["constant 1/2"]["budget"] is None
+    assert by_name["exact (roots of P')"]["reference"] is True
+    acc = accuracy(rows)
+    assert acc["all"][1] == sum(r[t] is not None for r in rows for t in ("hardness", "reference", "budget"))
+    assert acc["all"][0] == sum(acc[t][0] for t in ("hardness", "reference", "budget"))
+    table = verdict_table_html(rows)
+    assert table.count("<tr>") == len(rows) + 1 and "n/a" in table and "WRONG" in table
