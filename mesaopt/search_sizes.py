@@ -111,9 +111,10 @@ def table_text(rows: list[dict], columns=("form", "n_max", "dense_params", "nonz
 def plot_sizes(rows: list[dict], highlight: int | None = None):
     """Log-log plot: stored parameters (dense and nonzero) and work per answer against n_max,
     with the Tracr anchor. Returns a matplotlib Figure."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig = Figure(figsize=(11, 4.2))
+    axes = fig.subplots(1, 2)
     colors = dict(zip(FORMS, ("tab:gray", "tab:blue", "tab:purple", "tab:orange", "tab:green")))
     for form in FORMS:
         sub = sorted((r for r in rows if r["form"] == form), key=lambda r: r["n_max"])

@@ -360,35 +360,26 @@ class CompiledCircuit:
             raise ValueError(f"{self.name}: the dense stack would have {size} parameters "
                              f"(more than max_params={max_params}); use sizes() or run()")
         channels = self._channels()
-        where = [{int(u): i for i, u in enumerate(c)} for c in channels]
         layers = []
-        w_all = self.weights.tocsr()
         for l in range(1, self.depth + 1):
-            w = torch.zeros(len(channels[l]), len(channels[l - 1]))
-            b = torch.zeros(len(channels[l]))
-            for i, u in enumerate(channels[l]):
-                if self.layer[u] == l:
-                    row = w_all.getrow(u)
-                    for v, c in zip(row.indices, row.data):
-                        w[i, where[l - 1][int(v)]] = float(c)
-                    b[i] = float(self.bias[u])
-                else:
-                    w[i, where[l - 1][int(u)]] = 1.0        # identity pass-through channel
+            out_ch, in_ch = channels[l], channels[l - 1]
+            w = np.zeros((len(out_ch), len(in_ch)), dtype=np.float32)
+            b = np.zeros(len(out_ch), dtype=np.float32)
+            computed = self.layer[out_ch] == l
+            w[computed] = self.weights[out_ch[computed]][:, in_ch].toarray()
+            b[computed] = self.bias[out_ch[computed]]
+            copied = np.flatnonzero(~computed)
+            w[copied, np.searchsorted(in_ch, out_ch[copied])] = 1.0     # identity pass-through channels
             lin = nn.Linear(w.shape[1], w.shape[0])
             with torch.no_grad():
-                lin.weight.copy_(w)
-                lin.bias.copy_(b)
+                lin.weight.copy_(torch.from_numpy(w))
+                lin.bias.copy_(torch.from_numpy(b))
             layers += [lin, nn.ReLU()]
-        ro = self.readout.tocsr()
-        w = torch.zeros(ro.shape[0], len(channels[-1]))
-        for r in range(ro.shape[0]):
-            row = ro.getrow(r)
-            for v, c in zip(row.indices, row.data):
-                w[r, where[-1][int(v)]] = float(c)
+        w = self.readout[:, channels[-1]].toarray().astype(np.float32)
         lin = nn.Linear(w.shape[1], w.shape[0])
         with torch.no_grad():
-            lin.weight.copy_(w)
-            lin.bias.copy_(torch.tensor(self.readout_const[:, 0]))
+            lin.weight.copy_(torch.from_numpy(w))
+            lin.bias.copy_(torch.from_numpy(self.readout_const[:, 0].copy()))
         layers.append(lin)
         return nn.Sequential(*layers)
 
