@@ -151,6 +151,14 @@ class RecurrentSearch:
         self.last_steps = steps
         return state["k"]
 
+    def run_dense(self, ns, net=None) -> np.ndarray:
+        """Same as :meth:`run`, through the cell's dense ``nn.Linear`` stack (slow; for checking)."""
+        net = net if net is not None else self.cell.to_torch()
+        state = self.initial_state(ns)
+        for _ in range(int(state["L"].max())):
+            state = {**state, **self.cell.run_dense(net, **state)}
+        return state["k"]
+
     def trace(self, n: int) -> list[dict]:
         """The state (i, k, best, done) before each step and after the last, for one n."""
         state = self.initial_state([n])

@@ -63,6 +63,8 @@ def test_cell_fast_path_equals_dense_layers_on_random_states():
              "n": n, "L": big_l, "done": RNG.integers(0, 2, 500)}
     fast, dense = cell.run(**state), cell.run_dense(**state)
     assert all(np.array_equal(fast[k], dense[k]) for k in fast)
+    ns = np.arange(1, 41)
+    assert np.array_equal(RecurrentSearch(40).run_dense(ns), _ref(ns))
 
 
 def test_unrolled_dense_net_is_exact_and_its_size_is_L_copies_of_the_cell():

@@ -14,10 +14,11 @@ weights of whoever reads them). A unit's layer is one more than the deepest unit
 * report its sizes both ways (``sizes``) and a bound on every pre-activation (``preactivation_bound``).
 
 Exactness: all weights, biases and activations are integers. float32 represents every integer of
-magnitude below 2**24 exactly, and sums of such integers stay exact while the running sum stays below
-2**24, so a circuit is exact in float32 when every pre-activation bound is below ``FLOAT32_EXACT``.
-The bounds are interval bounds that assume every bit-valued channel is 0 or 1; the blocks are tested
-exhaustively at small widths to make sure that assumption holds.
+magnitude below 2**24 exactly, so a sum of integer products is exact, in any order, when
+``sum_j |w_j| * max(x_j) + |b| < 2**24``. The compiler computes this bound for every unit
+(``preactivation_bound``); ``max(x_j)`` comes from interval bounds that assume every bit-valued
+channel is 0 or 1, which the blocks' exhaustive tests check. ``Circuit.small`` copies an operand whose
+terms could be large into a fresh 0/1 unit, so no big weight ever multiplies a big activation.
 """
 from __future__ import annotations
 
@@ -273,7 +274,7 @@ class CompiledCircuit:
         return live
 
     # ----------------------------------------------------------------------------- running
-    def run(self, batch_size: int | None = None, **inputs) -> dict:
+    def run(self, **inputs) -> dict:
         """Run the circuit on integer inputs (arrays of equal length); return integer outputs.
 
         The fast exact path: layer by layer, ``units[layer] = relu(W_layer @ units[earlier] + b)``
