@@ -74,8 +74,8 @@ def reference_test(losses, reference_losses, seed: int = 0) -> TestResult:
     the locally most powerful rank test against the min-of-k ("Lehmann") alternative. Distribution-
     free; ties (such as exact zeros) are broken at random (seeded); normal approximation for p.
     A small p-value says "stochastically smaller losses than the reference": min-of-k, but
-    equally any other improvement. ``k_hat`` is the two-sample estimate n_ref-weighted ratio of
-    mean scores (rough).
+    equally any other improvement. ``k_hat`` is a rough estimate of k: the ratio of the mean
+    uncentred exponential score of the reference to that of the model.
     """
     x = np.asarray(losses, dtype=np.float64).ravel()
     ref = np.asarray(reference_losses, dtype=np.float64).ravel()

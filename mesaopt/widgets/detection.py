@@ -53,14 +53,18 @@ def detection_demo(family_name: str = "gamma", shape: float = 2.0, k: float = 4.
 
 def plot_detection_demo(family_name: str = "gamma", shape: float = 2.0, k: float = 4.0, n: int = 1000,
                         test: str = "unknown scale", level: float = 0.05, seed: int = 0) -> Figure:
-    """Histogram of the losses with three curves: the base law (k = 1), the truth (min of k), and the
-    best k = 1 fit with the scale re-estimated; the title gives the p-value and the power."""
+    """Histograms of the losses and of a sample without search, with three curves: the base law
+    (k = 1), the truth (min of k), and the best k = 1 fit with the scale re-estimated; the title
+    gives the p-value and the power."""
     demo = detection_demo(family_name, shape, k, n, test, level, seed)
     fam, x = demo["family"], demo["losses"]
     fig = Figure(figsize=(7, 3.6), layout="constrained")
     ax = fig.subplots()
     top = float(np.quantile(x, 0.99))
-    ax.hist(x, bins=60, range=(0, top), density=True, color="lightgrey", label=f"{n:,} losses")
+    ax.hist(x, bins=60, range=(0, top), density=True, color="lightgrey", label=f"{n:,} losses (min of k)")
+    base = sample_min_of_k(fam, 1.0, n, rng=seed + 2)  # what the losses would be without search
+    ax.hist(base, bins=60, range=(0, top), density=True, histtype="step", color="grey",
+            label=f"{n:,} losses without search (k = 1)")
     t = np.linspace(top / 600, top, 400)
     ax.plot(t, np.exp(min_of_k_logpdf(fam, 1.0, t)), ":", label="base law, k = 1 (scale 1)")
     ax.plot(t, np.exp(min_of_k_logpdf(fam, k, t)), "-", label=f"truth: min of k = {k:g} draws")
