@@ -116,13 +116,15 @@ def plot_sizes(rows: list[dict], highlight: int | None = None):
     fig = Figure(figsize=(11, 4.2))
     axes = fig.subplots(1, 2)
     colors = dict(zip(FORMS, ("tab:gray", "tab:blue", "tab:purple", "tab:orange", "tab:green")))
+    markers = dict(zip(FORMS, ("s", "o", "D", "^", "v")))      # lines overlap: markers tell them apart
     for form in FORMS:
         sub = sorted((r for r in rows if r["form"] == form), key=lambda r: r["n_max"])
         ns = [r["n_max"] for r in sub]
-        axes[0].plot(ns, [r["dense_params"] for r in sub], "-", color=colors[form], label=f"{form} (dense)")
+        style = {"color": colors[form], "marker": markers[form], "ms": 4, "mfc": "none"}
+        axes[0].plot(ns, [r["dense_params"] for r in sub], "-", label=f"{form} (dense)", **style)
         if form != "lookup":
-            axes[0].plot(ns, [r["nonzero"] for r in sub], "--", color=colors[form], label=f"{form} (nonzero)")
-        axes[1].plot(ns, [r["work"] for r in sub], "-", color=colors[form], label=form)
+            axes[0].plot(ns, [r["nonzero"] for r in sub], "--", label=f"{form} (nonzero)", **style)
+        axes[1].plot(ns, [r["work"] for r in sub], "-", label=form, **style)
     for ax in axes:
         ax.plot(list(TRACR_ANCHORS), list(TRACR_ANCHORS.values()), "k*", ms=10,
                 label="Tracr, n fixed (Lindner et al.)")

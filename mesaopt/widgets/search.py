@@ -120,6 +120,7 @@ def plot_size_explorer(n_max: int, rows: list[dict]) -> Figure:
                      family="monospace", va="center")
     fig.set_size_inches(14, 4.2)
     fig.tight_layout()
+    fig.subplots_adjust(right=0.76)
     return fig
 
 
