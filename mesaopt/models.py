@@ -117,6 +117,7 @@ class RecurrentRefiner(nn.Module):
         self.basis = basis
         self.width = require_int("width", width, 1, 4096)
         self.start = require_choice("start", start, ("learned", "half"))
+        self.train_steps = 6  # the default number of iterations; train_refiner sets it to the trained T
         if self.start == "learned":
             self.propose = nn.Sequential(nn.Linear(self.degree + 1, self.width), nn.ReLU(), nn.Linear(self.width, 1))
         self.cell = nn.Linear(self.degree + 1 + 3 + self.width, self.width)
@@ -128,9 +129,9 @@ class RecurrentRefiner(nn.Module):
         self.value_scale = float(np.sqrt(self.degree + 1))
         self.slope_scale = float((self.degree + 1) ** 2)
 
-    def trajectory(self, coeffs: torch.Tensor, steps: int = 8) -> torch.Tensor:
-        """Guesses after 0, 1, ..., steps iterations: shape (steps + 1, count)."""
-        steps = require_int("steps", steps, 0, 10_000)
+    def trajectory(self, coeffs: torch.Tensor, steps: int | None = None) -> torch.Tensor:
+        """Guesses after 0, 1, ..., steps iterations: shape (steps + 1, count). None: ``train_steps``."""
+        steps = require_int("steps", self.train_steps if steps is None else steps, 0, 10_000)
         count = coeffs.shape[0]
         # P and P' at the guess: a fixed layer, in float64 on monomial coefficients (6 torch ops a step)
         mono = coeffs.double() @ self.to_monomial
@@ -153,7 +154,8 @@ class RecurrentRefiner(nn.Module):
             xs.append(torch.sigmoid(z))
         return torch.stack(xs)
 
-    def forward(self, coeffs: torch.Tensor, steps: int = 8) -> torch.Tensor:
+    def forward(self, coeffs: torch.Tensor, steps: int | None = None) -> torch.Tensor:
+        """The guess after ``steps`` iterations (default: the number it was trained with)."""
         return self.trajectory(coeffs, steps)[-1]
 
 

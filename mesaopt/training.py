@@ -137,7 +137,8 @@ def predict(model, coeffs, **kw) -> np.ndarray:
     """The model's guesses x for ``coeffs`` as a float64 array of shape (count,), clipped to [0, 1].
 
     ``model`` is a torch module from :mod:`mesaopt.models` (keyword arguments such as ``steps=T`` are
-    passed to its forward) or any function ``coeffs -> x``.
+    passed to its forward; a refiner without ``steps`` runs the T it was trained with) or any function
+    ``coeffs -> x``.
     """
     if not isinstance(model, torch.nn.Module):
         return np.clip(np.asarray(model(np.asarray(coeffs, dtype=np.float64), **kw), dtype=np.float64), 0.0, 1.0)

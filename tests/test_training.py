@@ -42,6 +42,7 @@ def test_refiner_trains_and_predict_passes_steps(test_set):
     x3 = T.predict(model, coeffs, steps=3)
     x0 = T.predict(model, coeffs, steps=0)
     assert x3.shape == (1000,) and x3.dtype == np.float64
+    assert np.array_equal(T.predict(model, coeffs), x3)  # default: the trained number of steps
     assert P.regret(coeffs, x3, max_value=top).mean() < P.regret(coeffs, x0, max_value=top).mean()
 
 
