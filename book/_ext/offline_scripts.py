@@ -16,6 +16,7 @@ registered twice (sphinx-thebe's inline config is, and its second copy is a Java
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -153,6 +154,9 @@ def script_settings(local: bool) -> tuple[str, dict[str, dict[str, str]]]:
 def _configure(app, config) -> None:
     folders = resolve(app.srcdir)
     app.offline_script_folders = folders
+    # An 'html' config value: when this file or the choice local/CDN changes, Sphinx rewrites every page.
+    config.offline_scripts_signature = hashlib.sha256(Path(__file__).read_bytes() + repr(folders is None).encode()
+                                                      ).hexdigest()[:16]
     mathjax_path, widgets_js = script_settings(local=folders is not None)
     config.mathjax_path = mathjax_path
     if "nb_ipywidgets_js" in config:
@@ -208,9 +212,12 @@ def _page_scripts(app, pagename, templatename, context, doctree) -> None:
     else:
         assets = embed.cdn_url.rsplit("/", 1)[0] + "/"
     # Before require.js and the embed bundle (priority 500). require.js takes a global `require` object
-    # as its configuration: mapping the bundle's AMD module folder to its real folder makes the bundle
-    # load its fonts from there (it derives its public path from that module's URL).
-    require_config = {"paths": {"@jupyter-widgets/html-manager/dist": assets.rstrip("/")}}
+    # as its configuration: mapping the bundle's AMD module names to its real folder makes the bundle
+    # load its fonts (button icons) from there: it derives its public path from a module's URL.
+    # The bundle's modules named "@jupyter-widgets/html-manager" and ".../dist/libembed-amd" both do.
+    folder = assets.rstrip("/")
+    require_config = {"paths": {"@jupyter-widgets/html-manager/dist": folder,
+                                "@jupyter-widgets/html-manager": f"{folder}/embed-amd"}}
     app.add_js_file(None, priority=400, body=(
         f"var require = {json.dumps(require_config)};\n"
         f"window.__jupyter_widgets_assets_path__ = {json.dumps(assets)};\n{MATHJAX2_SHIM}"))
@@ -218,6 +225,7 @@ def _page_scripts(app, pagename, templatename, context, doctree) -> None:
 
 def setup(app):
     app.setup_extension("sphinx.ext.mathjax")
+    app.add_config_value("offline_scripts_signature", "", "html")
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _copy_to_output)
     app.connect("html-page-context", _page_scripts, priority=900)
