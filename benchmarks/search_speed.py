@@ -32,13 +32,13 @@ def python_loop(ns):
 
 def row(task, seconds, python_seconds, exact):
     ratio = seconds / python_seconds
-    print(f"{task:<58} {seconds:9.3f} {python_seconds:9.3f} {ratio:9.1f}x  {'exact' if exact else 'WRONG'}",
+    print(f"{task:<70} {seconds:9.3f} {python_seconds:9.3f} {ratio:9.1f}x  {'exact' if exact else 'WRONG'}",
           flush=True)
 
 
 def main():
     torch.set_num_threads(1)
-    print(f"{'task':<58} {'net s':>9} {'python s':>9} {'net/py':>10}")
+    print(f"{'task':<70} {'net s':>9} {'python s':>9} {'net/py':>10}")
     small = np.arange(1, 4097)
     ref_small, py_small = timed(python_loop, small)
 
@@ -76,6 +76,13 @@ def main():
     dense = rec256.cell.to_torch()
     ks, s = timed(rec256.run_dense, ns, dense)
     row("recurrent as dense nn.Linear stack, n in 1..256", s, py, np.array_equal(ks, ref))
+    full = RecurrentSearch()                    # the full-width cell (every n <= 2^30), one small n
+    ref, py = timed(search_loop, 1000)
+    k, s = timed(full.run, [1000])
+    row("recurrent, full-width cell, n = 1000, sparse residual path", s, py, int(k[0]) == ref)
+    k, s = timed(full.run_dense, [1000], full.cell.to_torch())
+    row(f"recurrent, full-width cell as dense nn.Linear ({full.cell.sizes()['dense_params']:,} params)", s, py,
+        int(k[0]) == ref)
     cell = build_cell(64)
     net = unrolled_torch(cell, loop_bound(64))
     ns = np.arange(1, 65)

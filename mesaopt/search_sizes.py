@@ -109,12 +109,12 @@ def table_text(rows: list[dict], columns=("form", "n_max", "dense_params", "nonz
 
 
 def plot_sizes(rows: list[dict], highlight: int | None = None):
-    """Log-log plot: stored parameters (dense and nonzero) and work per answer against n_max,
-    with the Tracr anchor. Returns a matplotlib Figure."""
+    """Log-log plots against n_max: stored parameters (dense and nonzero), work per answer (with the
+    Tracr anchor), and Linear layers run one after another (depth x steps). Returns a Figure."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(11, 4.2))
-    axes = fig.subplots(1, 2)
+    fig = Figure(figsize=(15, 4.2))
+    axes = fig.subplots(1, 3)
     colors = dict(zip(FORMS, ("tab:gray", "tab:blue", "tab:purple", "tab:orange", "tab:green")))
     markers = dict(zip(FORMS, ("s", "o", "D", "^", "v")))      # lines overlap: markers tell them apart
     for form in FORMS:
@@ -125,9 +125,11 @@ def plot_sizes(rows: list[dict], highlight: int | None = None):
         if form != "lookup":
             axes[0].plot(ns, [r["nonzero"] for r in sub], "--", label=f"{form} (nonzero)", **style)
         axes[1].plot(ns, [r["work"] for r in sub], "-", label=form, **style)
-    for ax in axes:
+        axes[2].plot(ns, [r["depth"] * r["steps"] for r in sub], "-", label=form, **style)
+    for ax in axes[:2]:
         ax.plot(list(TRACR_ANCHORS), list(TRACR_ANCHORS.values()), "k*", ms=10,
                 label="Tracr, n fixed (Lindner et al.)")
+    for ax in axes:
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("largest n the network handles")
@@ -138,7 +140,10 @@ def plot_sizes(rows: list[dict], highlight: int | None = None):
     axes[0].set_title("How big is the network?")
     axes[1].set_ylabel("nonzero weights used for one answer")
     axes[1].set_title("How much work is one answer?")
+    axes[2].set_ylabel("Linear layers run in sequence (depth x steps)")
+    axes[2].set_title("How long is the chain of layers?")
     axes[0].legend(fontsize=7, ncol=2)
     axes[1].legend(fontsize=7)
+    axes[2].legend(fontsize=7)
     fig.tight_layout()
     return fig

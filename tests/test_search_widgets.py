@@ -28,7 +28,7 @@ def test_stepper_figure_shows_the_state_computed_by_the_weights():
 def test_size_explorer_and_widgets_build():
     rows = size_table([2 ** 10, 2 ** 12])
     fig = plot_size_explorer(2 ** 11, rows)
-    assert isinstance(fig, Figure) and "n <= 2,048" in fig.axes[1].texts[0].get_text()
+    assert isinstance(fig, Figure) and "n <= 2,048" in fig.axes[-1].texts[0].get_text()
     with pytest.raises(ValueError, match="n_max"):
         plot_size_explorer(1, rows)
     assert search_stepper_widget(n=30).children and size_explorer_widget(rows).children

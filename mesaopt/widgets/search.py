@@ -116,11 +116,11 @@ def plot_size_explorer(n_max: int, rows: list[dict]) -> Figure:
     fig = plot_sizes(rows, highlight=n_max)
     lines = [f"n <= {n_max:,}:"] + [f"{form:>10}: {here[form]['dense_params']:.2e} params, "
                                     f"{here[form]['work']:.2e} work" for form in FORMS]
-    fig.axes[1].text(1.02, 0.5, "\n".join(lines), transform=fig.axes[1].transAxes, fontsize=8,
-                     family="monospace", va="center")
-    fig.set_size_inches(14, 4.2)
+    fig.axes[-1].text(1.04, 0.5, "\n".join(lines), transform=fig.axes[-1].transAxes, fontsize=8,
+                      family="monospace", va="center")
+    fig.set_size_inches(18, 4.2)
     fig.tight_layout()
-    fig.subplots_adjust(right=0.76)
+    fig.subplots_adjust(right=0.8)
     return fig
 
 
