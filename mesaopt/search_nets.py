@@ -19,9 +19,9 @@ from .circuits import (Circuit, CompiledCircuit, add, and_, const, from_bits, gr
 from .search_loop import N_MAX, loop_bound, widths_for
 from .validation import require_int
 
-__all__ = ["cell_step", "build_cell", "build_unrolled", "unrolled_torch", "run_unrolled_torch", "build_max_node", "build_position_circuit",
-           "build_candidate_circuit", "tree_argmax", "RecurrentSearch", "PositionalSearch", "ShortcutSearch",
-           "run_unrolled"]
+__all__ = ["cell_step", "build_cell", "build_unrolled", "run_unrolled", "unrolled_torch", "run_unrolled_torch",
+           "max_node", "build_max_node", "build_position_circuit", "build_candidate_circuit", "tree_argmax",
+           "RecurrentSearch", "PositionalSearch", "ShortcutSearch"]
 
 
 def _check_ns(ns, n_max: int) -> np.ndarray:
@@ -170,15 +170,20 @@ class RecurrentSearch:
 
 
 # --------------------------------------------------------------------------- max over positions
-def build_max_node(k_width: int, v_width: int) -> CompiledCircuit:
+def max_node(c: Circuit, kl, vl, kr, vr):
     """The tree node: (k, v) of the left child unless the right child's v is strictly larger.
     Left holds smaller indices, so ties keep the smaller index, as the loop's strict '>' does."""
-    c = Circuit(f"max node (k {k_width} bits, v {v_width} bits)")
-    kl, vl, kr, vr = (c.input("kl", k_width), c.input("vl", v_width), c.input("kr", k_width),
-                      c.input("vr", v_width))
     right = greater(c, vr, vl)
-    c.output("k", mux(c, right, kr, kl))
-    c.output("v", mux(c, right, vr, vl))
+    return mux(c, right, kr, kl), mux(c, right, vr, vl)
+
+
+def build_max_node(k_width: int, v_width: int) -> CompiledCircuit:
+    """:func:`max_node` compiled for the given index and value widths."""
+    c = Circuit(f"max node (k {k_width} bits, v {v_width} bits)")
+    k, v = max_node(c, c.input("kl", k_width), c.input("vl", v_width), c.input("kr", k_width),
+                    c.input("vr", v_width))
+    c.output("k", k)
+    c.output("v", v)
     return c.compile()
 
 

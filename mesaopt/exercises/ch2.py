@@ -17,10 +17,10 @@ def reference_comparator(c: Circuit, a: list, b: list) -> Value:
 
 
 def reference_max_node(c: Circuit, kl: list, vl: list, kr: list, vr: list):
-    from mesaopt.circuits import greater, mux
+    """The positional network's own node (:func:`mesaopt.search_nets.max_node`)."""
+    from mesaopt.search_nets import max_node
 
-    right = greater(c, vr, vl)
-    return mux(c, right, kr, kl), mux(c, right, vr, vl)
+    return max_node(c, kl, vl, kr, vr)
 
 
 def _compile_student(fn, name: str, widths: dict, outputs: int):
