@@ -33,6 +33,6 @@ def test_regret_loss_checker():
     with pytest.raises(ExerciseFailed, match="one number"):
         check_regret_loss(lambda c, x, m: m - torch_evaluate(c, x, "legendre"))
     with pytest.raises(ExerciseFailed, match="differentiable"):
-        check_regret_loss(lambda c, x, m: torch.tensor(float((m - torch_evaluate(c, x, "legendre")).mean())))
+        check_regret_loss(lambda c, x, m: torch.tensor(float((m - torch_evaluate(c, x, "legendre")).mean().detach())))
     with pytest.raises(NotImplementedYet):
         check_regret_loss(stub)
