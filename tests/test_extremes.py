@@ -82,3 +82,16 @@ def test_bad_arguments_name_what_is_allowed():
         family("exponential", 2.0)
     with pytest.raises(ValueError, match="positive"):
         weibull_fit([0.0, 1.0, 2.0])
+
+
+def test_theory_figure_numbers_show_min_stability_and_the_weibull_limit():
+    from mesaopt.detection_figures import information_per_loss, min_of_k_theory
+
+    fig, numbers = min_of_k_theory(ks=(1, 16, 256), n=4000, seed=1)
+    assert len(fig.axes) >= 3
+    assert all(abs(a - 0.5) < 0.05 for a in numbers["weibull_shapes"])
+    assert numbers["weibull_scales"][-1] == pytest.approx(256 ** -2.0, rel=0.15)
+    assert numbers["gamma_ks_to_limit"][0] > numbers["gamma_ks_to_limit"][-1]
+    assert numbers["lognormal_shapes"][-1] > numbers["lognormal_shapes"][0] + 1
+    _, info = information_per_loss(shapes=[0.5, 1.0, 2.0])
+    assert info["gamma"][1] == 0.0 and info["gamma"][0] > 0 and info["gamma"][2] > 0
