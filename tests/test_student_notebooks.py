@@ -142,3 +142,12 @@ def test_full_chapter_passes_every_checker_in_the_book_build(built_book, path):
         assert not [o for o in outputs if o.output_type == "error"], exercise.label
         text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
         assert f"{exercise.label}: correct." in text, f"{exercise.label}: {text!r}"
+
+
+def test_instructor_page_lists_every_exercise_of_the_chapters():
+    page = (ROOT / "book" / "instructors.md").read_text()
+    listed = re.findall(r"^\| \{ref\}`([\w-]+) <\1>` \|", page, re.MULTILINE)
+    exercises = [e.label for p in toc_notebooks() for e in tool.find_exercises(read(p), p.stem)]
+    assert listed == exercises, "book/instructors.md: update the exercise table (tools/make_student_notebooks.py --list)"
+    assert all(re.search(rf"^\| \{{ref\}}`{label} <{label}>` \|.*\| \d+ min \|$", page, re.MULTILINE) for label in listed)
+    assert "book/instructors" in (ROOT / "_toc.yml").read_text()
