@@ -36,7 +36,8 @@ from offline_scripts import ASSETS, VENDOR_DIR  # noqa: E402  (the vendored vers
 HTML = ROOT / "_build" / "html"
 FIXTURES = Path(__file__).parent / "fixtures"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-SCREENSHOT_MAX_HEIGHT = 16000  # CSS pixels
+SCREENSHOT_PART_HEIGHT = 12000  # CSS pixels: a long page is saved as <page>.png, <page>-2.png, ...
+SCREENSHOT_MAX_PARTS = 8
 
 # Console lines that are not our pages' errors: the browser asks for /favicon.ico on its own; the
 # theme logs with console.error when the reader has no saved light/dark preference yet.
@@ -125,6 +126,27 @@ const renderedView = s => !!s.parentElement.querySelector('.jupyter-widgets, .wi
 """
 
 
+def save_full_page(driver, screenshot: Path) -> list[Path]:
+    """Save the whole page as PNGs of at most SCREENSHOT_PART_HEIGHT pixels each; return their paths."""
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    for old in screenshot.parent.glob(f"{screenshot.stem}-*.png"):
+        old.unlink()
+    paths = []
+    for part in range(SCREENSHOT_MAX_PARTS):
+        top = part * SCREENSHOT_PART_HEIGHT
+        if top >= size["height"]:
+            break
+        clip = {"x": 0, "y": top, "width": size["width"], "scale": 1,
+                "height": min(SCREENSHOT_PART_HEIGHT, size["height"] - top)}
+        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
+                                                                  "clip": clip})
+        path = screenshot if part == 0 else screenshot.with_name(f"{screenshot.stem}-{part + 1}.png")
+        path.write_bytes(base64.b64decode(shot["data"]))
+        paths.append(path)
+    return paths
+
+
 def inspect_page(driver, url: str, screenshot: Path | None = None) -> dict:
     """Open ``url``; return what INSPECT_JS reports plus the console errors; save a full-page screenshot."""
     driver.get_log("browser")  # drop what earlier pages logged
@@ -133,12 +155,7 @@ def inspect_page(driver, url: str, screenshot: Path | None = None) -> dict:
     report["console"] = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"
                          and not any(p.search(e["message"]) for p in ALLOWED_CONSOLE)]
     if screenshot is not None:
-        size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-        clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], SCREENSHOT_MAX_HEIGHT), "scale": 1}
-        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
-                                                                  "clip": clip})
-        screenshot.parent.mkdir(parents=True, exist_ok=True)
-        screenshot.write_bytes(base64.b64decode(shot["data"]))
+        report["screenshots"] = save_full_page(driver, screenshot)
     return report
 
 
@@ -194,6 +211,8 @@ def test_book_chapter_pages_show_their_figures_and_widgets(browser, book_site):
             continue
         nb = nbformat.read(executed, as_version=4)
         outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+        assert outputs, (f"{executed} has no outputs: the build did not execute it, or another build into "
+                         "_build/ rewrote it meanwhile")
         shown = [o for o in outputs if "scrapbook" not in o.get("metadata", {})]  # glued outputs show where cited
         pngs = sum("image/png" in o.get("data", {}) for o in shown)
         views = sum("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in shown)
