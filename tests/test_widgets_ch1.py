@@ -40,3 +40,18 @@ def test_train_model_trains_each_architecture_briefly_and_reports_progress():
 def test_widget_builds_without_training():
     box = W.training_widget(test_count=16)
     assert len(box.children) == 4
+
+
+def test_widget_train_button_trains_and_reports_the_test_regret():
+    box = W.training_widget(test_count=16)
+    controls = box.children[0]
+    architecture, degree = controls.children[0].children
+    width, updates = controls.children[1].children
+    train, bar = controls.children[2].children
+    status = controls.children[3]
+    architecture.value, degree.value, width.value, updates.value = W.ARCHITECTURES[0], 3, 4, 100
+    train.click()
+    assert status.value.startswith("trained in") and "mean regret on 16 test polynomials" in status.value
+    assert bar.value == 100 and not train.disabled
+    index = box.children[2].children[0]
+    index.value = 5  # browsing redraws without error
