@@ -5,6 +5,7 @@ pinned to 7.7.1, torch from the same pinned wheel), then reused while requiremen
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import re
 import subprocess
@@ -34,7 +35,13 @@ def python() -> Path:
 
 
 def ensure_env() -> Path:
-    """Create or update the environment when needed; return its python."""
+    """Create or update the environment when needed (one test session at a time); return its python."""
+    with open(ROOT / ".venv-ipywidgets7.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two sessions at once would run two pip installs into one env
+        return _ensure_env()
+
+
+def _ensure_env() -> Path:
     wanted = requirements()
     stamp = ENV / "requirements.sha256"
     digest = hashlib.sha256(wanted.encode()).hexdigest()

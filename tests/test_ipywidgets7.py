@@ -86,6 +86,8 @@ def test_notebook_code_uses_only_what_ipywidgets_7_and_8_share(path):
     found = {i: uses for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
              and (uses := one_version_uses(cell.source))}
     assert found == {}, f"{path.name}: code cells (index: uses) {found}"
+    # ipympl's interactive backend does not work in Colab: figures are redrawn inline inside an Output
+    assert not [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and re.search(r"%matplotlib\s+(widget|ipympl)", c.source)]
 
 
 def run_nbval(python: Path, *notebooks: Path) -> subprocess.CompletedProcess:
