@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 CDN = "https://cdn.jsdelivr.net/npm/"
 VENDOR_DIR = "_vendor"  # inside the HTML output; beside _static/, not in it
-NPM_TIMEOUT_S = 180
+NPM_TIMEOUT_S = 150
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,10 @@ def fetch(asset: Asset, cache: Path, npm: str | None = None) -> Path | None:
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache) as tmp:
         try:
+            # Few retries and a bounded wait: without a registry the build falls back to the CDN quickly.
             subprocess.run([npm, "pack", f"{asset.package}@{asset.version}", "--pack-destination", tmp,
-                            "--silent"], cwd=tmp, check=True, capture_output=True, timeout=NPM_TIMEOUT_S)
+                            "--silent", "--fetch-retries=1", "--fetch-timeout=60000"],
+                           cwd=tmp, check=True, capture_output=True, timeout=NPM_TIMEOUT_S)
         except (OSError, subprocess.SubprocessError) as err:
             logger.info(f"offline_scripts: npm pack {asset.package}@{asset.version} failed ({err})")
             return None
