@@ -15,7 +15,7 @@ from mesaopt.detection import budget_scaling_test, hardness_test, reference_test
 from mesaopt.polynomials import DEFAULT_BASIS, exact_maximum, regret
 
 __all__ = ["BUILT_TO_SEARCH", "REFERENCE", "train_chapter_models", "model_answers", "budget_answers", "regrets",
-           "behavioural_verdicts", "accuracy", "verdict_table_html"]
+           "best_family", "fit_table_html", "behavioural_verdicts", "accuracy", "verdict_table_html"]
 
 REFERENCE = "MLP, regret loss"
 BUILT_TO_SEARCH = {
@@ -142,6 +142,27 @@ def behavioural_verdicts(losses: dict, hardness_scores, reference_losses, budget
                      "reference": bool(r.p_value < level),
                      "budget": None if b is None else b["search_like"]})
     return rows, details
+
+
+def best_family(fit: dict) -> str | None:
+    """The family with the lowest AIC in a :func:`mesaopt.detection.fit_loss_families` result (None if no fits)."""
+    fits = fit["fits"]
+    return min(fits, key=lambda name: fits[name]["aic"]) if fits else None
+
+
+def fit_table_html(fits: dict) -> str:
+    """An HTML table of ``{model: fit_loss_families(...)}``: exact zeros, gamma and Weibull shapes, best AIC."""
+    rows = []
+    for name, fit in fits.items():
+        label = f"<td>{html.escape(name)}</td><td>{fit['zero_fraction']:.0%}</td>"
+        if not fit["fits"]:
+            rows.append(f"<tr>{label}<td colspan=3>all losses are zero up to rounding</td></tr>")
+            continue
+        rows.append(f"<tr>{label}<td>{fit['fits']['gamma']['shape']:.2f}</td>"
+                    f"<td>{fit['fits']['weibull']['shape']:.2f}</td><td>{best_family(fit)}</td></tr>")
+    head = ("<tr><th>model</th><th>exact zeros</th><th>gamma shape</th><th>Weibull shape</th>"
+            "<th>best AIC</th></tr>")
+    return f"<table>{head}{''.join(rows)}</table>"
 
 
 TESTS = ("hardness", "reference", "budget")

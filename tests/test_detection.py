@@ -185,3 +185,13 @@ def test_verdicts_on_known_models_and_the_accuracy_count():
     assert acc["all"][0] == sum(acc[t][0] for t in ("hardness", "reference", "budget"))
     table = verdict_table_html(rows)
     assert table.count("<tr>") == len(rows) + 1 and "n/a" in table and "WRONG" in table
+
+
+def test_fit_table_lists_every_model_and_the_best_family():
+    from mesaopt.verdicts import best_family, fit_table_html
+
+    rng = np.random.default_rng(3)
+    fits = {"weibull-ish": fit_loss_families(rng.weibull(0.4, 3000)), "all zero": fit_loss_families(np.zeros(50))}
+    assert best_family(fits["weibull-ish"]) == "weibull" and best_family(fits["all zero"]) is None
+    table = fit_table_html(fits)
+    assert table.count("<tr>") == 3 and "all losses are zero" in table and "100%" in table
