@@ -26,6 +26,23 @@ def built_book():
     return result.returncode, log
 
 
+def executed_notebook(path: Path):
+    """The notebook at ``path`` with the outputs the book build used for its page, or None.
+
+    Taken from the build's execution cache: `_build/jupyter_execute/` is not enough, as myst-nb 1.4
+    writes the notebook there without outputs when it took them from the cache.
+    """
+    import nbformat
+    from jupyter_cache import get_cache
+
+    nb = nbformat.read(path, as_version=4)
+    try:
+        _, merged = get_cache(str(ROOT / "_build" / ".jupyter_cache")).merge_match_into_notebook(nb)
+    except KeyError:  # not in the cache: the build did not execute it successfully
+        return None
+    return merged
+
+
 @pytest.fixture(scope="session")
 def ipywidgets7_python() -> Path:
     """Python of a second virtual environment: the same requirements, but Colab's ipywidgets 7.7.1."""

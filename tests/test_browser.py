@@ -29,6 +29,7 @@ import nbformat
 import pytest
 
 from book_files import ROOT, repository_url, toc_files, toc_notebooks
+from conftest import executed_notebook
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 from offline_scripts import ASSETS, VENDOR_DIR  # noqa: E402  (the vendored versions, named once)
@@ -206,13 +207,9 @@ def test_book_page_renders_offline_in_chromium(browser, book_site, doc):
 def test_book_chapter_pages_show_their_figures_and_widgets(browser, book_site):
     """Across the chapters' pages: each shows the figures and widget views its notebook's outputs hold."""
     for notebook in toc_notebooks():
-        executed = ROOT / "_build" / "jupyter_execute" / notebook.relative_to(ROOT)
-        if not executed.exists():
-            continue
-        nb = nbformat.read(executed, as_version=4)
+        nb = executed_notebook(notebook)
+        assert nb is not None, f"the book build has no executed copy of {notebook.name} (see its log)"
         outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-        assert outputs, (f"{executed} has no outputs: the build did not execute it, or another build into "
-                         "_build/ rewrote it meanwhile")
         shown = [o for o in outputs if "scrapbook" not in o.get("metadata", {})]  # glued outputs show where cited
         pngs = sum("image/png" in o.get("data", {}) for o in shown)
         views = sum("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in shown)

@@ -4,8 +4,8 @@
 notebook (tests/fixtures/fixture_chapter.ipynb); the slow ones run each chapter's student copy under
 nbval and read, through a small nbval plugin (tests/fixtures/nbval_record.py), what each cell raised:
 every exercise check must stop on the stub with "not implemented yet" and nothing else may fail.
-The full notebooks must pass every checker: the book build's executed copies
-(`_build/jupyter_execute`) are read for each check cell's "correct." line.
+The full notebooks must pass every checker: the book build's executed notebooks (its execution
+cache) are read for each check cell's "correct." line.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import nbformat
 import pytest
 
 from book_files import ROOT, toc_notebooks
+from conftest import executed_notebook
 
 sys.path.insert(0, str(ROOT / "tools"))
 import make_student_notebooks as tool  # noqa: E402
@@ -132,9 +133,9 @@ def test_chapter_student_copy_runs_under_nbval_with_checks_saying_not_implemente
 def test_full_chapter_passes_every_checker_in_the_book_build(built_book, path):
     full = read(path)
     exercises = tool.find_exercises(full, path.stem)
-    executed_path = ROOT / "_build" / "jupyter_execute" / path.relative_to(ROOT)
-    assert executed_path.exists(), f"the book build did not execute {path.name}"
-    executed = {c.id: c for c in read(executed_path).cells}
+    executed_nb = executed_notebook(path)
+    assert executed_nb is not None, f"the book build has no executed copy of {path.name} (see its log)"
+    executed = {c.id: c for c in executed_nb.cells}
     for exercise in exercises:
         check = next(c for c in full.cells if "exercise-check" in c.metadata.get("tags", [])
                      and c.source == exercise.check_source)
