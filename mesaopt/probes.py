@@ -6,15 +6,21 @@
 * :func:`regret_by_steps`: a refiner's regret against its number of iterations T.
 * :func:`scale_shift`: how far each answer moves when P is multiplied by a positive constant
   (the argmax does not move at all).
+* :func:`silence_neurons`: an MLP's answers with some first-layer neurons switched off (do the
+  neurons the weight probe singles out matter more than others?).
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
+import torch
 
 from mesaopt.polynomials import DEFAULT_BASIS, basis_derivative_matrix, basis_matrix, exact_maximum, regret
 from mesaopt.validation import require_int
 
-__all__ = ["basis_alignment", "random_alignment", "regret_by_bin", "regret_by_steps", "scale_shift"]
+__all__ = ["basis_alignment", "random_alignment", "regret_by_bin", "regret_by_steps", "scale_shift",
+           "silence_neurons"]
 
 
 def basis_alignment(weight, degree: int, basis: str = DEFAULT_BASIS, n_points: int = 1001,
@@ -85,3 +91,17 @@ def scale_shift(answer, coeffs, scales, basis: str = DEFAULT_BASIS) -> dict:
         moved.append(np.mean(np.abs(x - base)))
         regrets.append(regret(coeffs, x, basis, top).mean())
     return {"scale": scales, "moved": np.array(moved), "regret": np.array(regrets)}
+
+
+def silence_neurons(mlp, neurons, coeffs) -> np.ndarray:
+    """Answers of a copy of ``mlp`` whose first-layer ``neurons`` send nothing to the next layer."""
+    from mesaopt.training import predict
+
+    neurons = np.asarray(neurons, dtype=np.int64).reshape(-1)
+    if neurons.size and (neurons.min() < 0 or neurons.max() >= mlp.width):
+        raise ValueError(f"neurons must be indices in [0, {mlp.width - 1}]")
+    silent = copy.deepcopy(mlp)
+    next_layer = silent.net[2]  # Linear after the first ReLU
+    with torch.no_grad():
+        next_layer.weight[:, neurons] = 0.0
+    return predict(silent, coeffs)

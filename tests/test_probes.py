@@ -43,3 +43,21 @@ def test_scale_shift_is_zero_for_grid_search_and_positive_for_a_soft_argmax():
     assert soft["moved"][1] == 0 and soft["moved"][0] > 0.01 and soft["regret"][2] < soft["regret"][0]
     with pytest.raises(ValueError, match="positive"):
         Q.scale_shift(lambda c: B.grid_search(c, 4), coeffs, [0.0])
+
+
+def test_silence_neurons_leaves_the_model_alone_and_silencing_everything_gives_a_constant():
+    import torch
+
+    from mesaopt.models import MLP
+    from mesaopt.training import predict
+
+    torch.manual_seed(0)
+    mlp = MLP(6, width=8)
+    coeffs = P.sample_polynomials(50, seed=0)
+    before = predict(mlp, coeffs)
+    assert np.array_equal(Q.silence_neurons(mlp, [], coeffs), before)
+    constant = Q.silence_neurons(mlp, range(8), coeffs)
+    assert np.allclose(constant, constant[0])
+    assert np.array_equal(predict(mlp, coeffs), before)  # the original is untouched
+    with pytest.raises(ValueError, match="neurons must be indices"):
+        Q.silence_neurons(mlp, [8], coeffs)
