@@ -7,14 +7,16 @@ what we know from each model's construction, not from its behaviour.
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 
 import numpy as np
 
 from mesaopt.baselines import best_endpoint, constant_guess, grid_search
 from mesaopt.detection import budget_scaling_test, hardness_test, reference_test
-from mesaopt.polynomials import DEFAULT_BASIS, exact_maximum, regret
+from mesaopt.polynomials import DEFAULT_BASIS, exact_maximum, regret, sample_polynomials
+from mesaopt.validation import require_int
 
-__all__ = ["BUILT_TO_SEARCH", "REFERENCE", "train_chapter_models", "model_answers", "budget_answers", "regrets",
+__all__ = ["BUILT_TO_SEARCH", "REFERENCE", "train_chapter_models", "lookup_table", "model_answers", "budget_answers", "regrets",
            "best_family", "fit_table_html", "behavioural_verdicts", "accuracy", "verdict_table_html"]
 
 REFERENCE = "MLP, regret loss"
@@ -27,6 +29,8 @@ BUILT_TO_SEARCH = {
     "MLP, squared loss": (False, "fully amortized: coefficients to x, never evaluates P"),
     "MLP, regret loss": (False, "fully amortized: coefficients to x, never evaluates P"),
     "refiner, T=8": (True, "queries P and P' at its guess at each of T steps"),
+    "lookup table, B=4000": (False, "recalls the stored argmax of the nearest of B training polynomials; "
+                                    "never evaluates P"),
 }
 SOFT_ARGMAX_BETA = 100.0
 
@@ -59,6 +63,29 @@ def train_chapter_models(seed: int = 0, updates_fraction: float = 1.0, progress=
     return models
 
 
+@lru_cache(maxsize=16)
+def lookup_table(B: int, basis: str = DEFAULT_BASIS, seed: int = 0):
+    """A memorizing model: B training polynomials with their exact argmax; the answer for a new
+    polynomial is the stored argmax of the nearest one (Euclidean distance between coefficients).
+
+    It searches its memory for a similar input, never the interval for a high P: no search over x.
+    """
+    B = require_int("B", B, 1, 200_000)
+    table = sample_polynomials(B, basis=basis, seed=3_000_017 + seed)
+    answers = exact_maximum(table, basis)[0]
+    norms = np.einsum("ij,ij->i", table, table)
+
+    def answer(coeffs):
+        coeffs = np.asarray(coeffs, dtype=np.float64)
+        out = np.empty(len(coeffs))
+        for start in range(0, len(coeffs), 500):
+            block = coeffs[start:start + 500]
+            out[start:start + 500] = answers[np.argmin(norms[None, :] - 2.0 * block @ table.T, axis=1)]
+        return out
+
+    return answer
+
+
 def _soft_argmax(G, basis):
     from mesaopt.models import SoftArgmaxGrid
     from mesaopt.training import predict
@@ -83,6 +110,7 @@ def model_answers(trained: dict, basis: str = DEFAULT_BASIS) -> dict:
         "MLP, squared loss": lambda c: predict(trained["mlp_squared"], c),
         "MLP, regret loss": lambda c: predict(trained["mlp_regret"], c),
         "refiner, T=8": lambda c: predict(trained["refiner"], c, steps=8),
+        "lookup table, B=4000": lookup_table(4000, basis),
     }
 
 
@@ -90,6 +118,7 @@ BUDGETS = {
     "grid search, G=17": ("grid points G", (5, 9, 17, 33, 65)),
     "soft-argmax net, G=33": ("grid points G", (9, 17, 33, 65, 129)),
     "refiner, T=8": ("refinement steps T", (2, 4, 8, 16, 32)),
+    "lookup table, B=4000": ("stored polynomials B", (250, 1000, 4000, 16000)),
 }
 
 
@@ -103,6 +132,8 @@ def budget_answers(trained: dict, basis: str = DEFAULT_BASIS) -> dict:
             funcs = {G: (lambda c, G=G: grid_search(c, G, basis)) for G in budgets}
         elif name.startswith("soft"):
             funcs = {G: _soft_argmax(G, basis) for G in budgets}
+        elif name.startswith("lookup"):
+            funcs = {B: lookup_table(B, basis) for B in budgets}
         else:
             funcs = {T: (lambda c, T=T: predict(trained["refiner"], c, steps=T)) for T in budgets}
         out[name] = (label, funcs)

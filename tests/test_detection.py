@@ -195,3 +195,17 @@ def test_fit_table_lists_every_model_and_the_best_family():
     assert best_family(fits["weibull-ish"]) == "weibull" and best_family(fits["all zero"]) is None
     table = fit_table_html(fits)
     assert table.count("<tr>") == 3 and "all losses are zero" in table and "100%" in table
+
+
+def test_lookup_table_recalls_stored_answers_and_improves_with_its_size():
+    from mesaopt.polynomials import exact_maximum, regret, sample_polynomials
+    from mesaopt.verdicts import lookup_table
+
+    stored = sample_polynomials(300, seed=3_000_017)  # the table's own polynomials (seed 0)
+    assert np.allclose(lookup_table(300)(stored), exact_maximum(stored)[0])
+    fresh = sample_polynomials(500, seed=31)
+    top = exact_maximum(fresh)[1]
+    small, large = (regret(fresh, lookup_table(b)(fresh), max_value=top).mean() for b in (100, 4000))
+    assert large < small
+    with pytest.raises(ValueError):
+        lookup_table(0)
