@@ -32,7 +32,13 @@ def setup(seed: int = DEFAULT_SEED, threads: int = 1) -> None:
 
 
 def glue(name: str, value, display: bool = True):
-    """Store ``value`` under ``name`` for the book's prose (myst-nb), or show it when myst-nb is absent."""
+    """Store ``value`` under ``name`` for the book's prose (myst-nb), or show it when myst-nb is absent.
+
+    NumPy scalars are stored as plain Python numbers, so a format spec in the prose
+    ({glue:text}`name:.2f`) works: with NumPy 2 their text form is ``np.float64(...)``.
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
     try:
         from myst_nb import glue as _myst_glue
     except ImportError:  # Colab, plain Jupyter: just show the value

@@ -48,8 +48,10 @@ def test_setup_makes_torch_and_numpy_repeatable_and_uses_one_thread():
         setup(threads=0)
 
 
-def test_glue_returns_the_value():
+def test_glue_returns_the_value_as_a_plain_python_number():
     assert glue("answer", 42, display=False) == 42
+    stored = glue("ratio", np.float64(0.25), display=False)
+    assert type(stored) is float and f"{stored:.2f}" == "0.25"
 
 
 def test_progress_bar_reports_to_a_stream_outside_notebooks():
