@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from book_files import ROOT
+from book_files import ROOT, toc_notebooks
 
 # tests/fixtures/ holds notebooks that tests copy and run themselves; nbval must not collect them.
 collect_ignore_glob = ["fixtures/*"]
@@ -23,15 +23,24 @@ def built_book():
     result = subprocess.run([jb, "build", ".", "-W", "--keep-going"], cwd=ROOT,
                             capture_output=True, text=True, timeout=1800)
     log = result.stdout + result.stderr
+    # Take the executed chapters now: a chapter edited later in the session no longer matches the cache.
+    for notebook in toc_notebooks():
+        _EXECUTED[notebook] = executed_notebook(notebook)
     return result.returncode, log
+
+
+_EXECUTED: dict[Path, object] = {}
 
 
 def executed_notebook(path: Path):
     """The notebook at ``path`` with the outputs the book build used for its page, or None.
 
-    Taken from the build's execution cache: `_build/jupyter_execute/` is not enough, as myst-nb 1.4
-    writes the notebook there without outputs when it took them from the cache.
+    Taken from the build's execution cache (`_build/jupyter_execute/` is not enough: myst-nb 1.4
+    writes the notebook there without outputs when it took them from the cache), as it was right
+    after the session's `built_book`.
     """
+    if path in _EXECUTED:
+        return _EXECUTED[path]
     import nbformat
     from jupyter_cache import get_cache
 

@@ -30,6 +30,8 @@ ONE_VERSION_ATTRIBUTES = {
     "description_tooltip",  # 7 (deprecated in 8)
     "playing", "repeat", "show_repeat",  # Play: 8 only (7: _playing, no repeat)
     "_playing",  # Play: 7 only
+    # style keys of Label/HTML/Checkbox/... new in 8 (7.7.1 has only description_width and a few others)
+    "font_size", "font_family", "font_style", "font_variant", "text_color", "text_decoration",
 }
 
 
@@ -63,16 +65,19 @@ def one_version_uses(source: str) -> list[str]:
 
 def test_the_scanner_finds_one_version_names_and_ignores_method_calls():
     bad = ("import ipywidgets as w\nfrom ipywidgets import TagsInput\np = w.Play(repeat=True)\np.playing = False\n"
-           "b = w.Button(tooltip='go')\ns = w.Stack([])\np.observe(f, names='playing')\n")
+           "b = w.Button(tooltip='go')\ns = w.Stack([])\np.observe(f, names='playing')\n"
+           "w.Label('x', style={'font_size': '20px'})\n")
     assert one_version_uses(bad) == ["line 2: TagsInput", "line 3: repeat=", "line 4: playing", "line 5: tooltip=",
-                                     "line 6: Stack", "line 7: 'playing'"]
+                                     "line 6: Stack", "line 7: 'playing'", "line 8: 'font_size'"]
     fine = ("import numpy as np\nx = np.repeat([1], 3)\ny = x.repeat(2)\nw.IntSlider(description='k')\n"
             "%matplotlib inline\np = w.Play(interval=100)\nw.jslink((p, 'value'), (s, 'value'))\n")
     assert one_version_uses(fine) == []
 
 
 def widget_sources() -> list[Path]:
-    return sorted((ROOT / "mesaopt" / "widgets").rglob("*.py")) + [ROOT / "mesaopt" / "progress.py"]
+    """Everything under mesaopt/widgets/, and any other module of the package that uses ipywidgets."""
+    package = sorted((ROOT / "mesaopt").rglob("*.py"))
+    return [p for p in package if "widgets" in p.relative_to(ROOT).parts[:2] or "ipywidgets" in p.read_text()]
 
 
 @pytest.mark.parametrize("path", widget_sources(), ids=lambda p: p.relative_to(ROOT).as_posix())
