@@ -296,9 +296,12 @@ class CompiledCircuit:
             out += b
             np.maximum(out, 0, out=out)
             x[s:e] = out
-        y = self.readout @ x + self.readout_const
+        return self._decode(self.readout @ x + self.readout_const, "an output bit")
+
+    def _decode(self, y: np.ndarray, what: str) -> dict:
+        """Output bits (rows of ``y``) -> one integer array per named output; every bit must be 0 or 1."""
         if not np.all((y == 0) | (y == 1)):
-            raise ArithmeticError(f"{self.name}: an output bit is not exactly 0 or 1")
+            raise ArithmeticError(f"{self.name}: {what} is not exactly 0 or 1")
         result, r = {}, 0
         for name in self.output_names:
             w = self.output_widths[name]
@@ -394,11 +397,4 @@ class CompiledCircuit:
                             for name, sl in self.input_slices.items()], axis=0)
         with torch.no_grad():
             y = net(torch.from_numpy(x.T.copy())).numpy().T
-        if not np.all((y == 0) | (y == 1)):
-            raise ArithmeticError(f"{self.name}: a dense output bit is not exactly 0 or 1")
-        result, r = {}, 0
-        for name in self.output_names:
-            w = self.output_widths[name]
-            result[name] = from_bits(y[r:r + w])
-            r += w
-        return result
+        return self._decode(y, "a dense output bit")
