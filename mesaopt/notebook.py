@@ -10,7 +10,7 @@ import random
 
 import numpy as np
 
-__all__ = ["glue", "setup", "DEFAULT_SEED"]
+__all__ = ["glue", "setup", "show_table", "DEFAULT_SEED"]
 
 DEFAULT_SEED = 0
 
@@ -50,3 +50,16 @@ def glue(name: str, value, display: bool = True):
         return value
     _myst_glue(name, value, display=display)
     return value
+
+
+def show_table(headers, rows) -> str:
+    """Show a small table as HTML (renders alike in Jupyter, Colab and the built book); return the HTML."""
+    from html import escape
+
+    from IPython.display import HTML, display
+
+    head = "".join(f"<th>{escape(str(h))}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    html = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    display(HTML(html))
+    return html

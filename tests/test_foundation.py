@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from mesaopt.exercises.checking import ExerciseFailed, NotImplementedYet, call_student, expect, passed
-from mesaopt.notebook import glue, setup
+from mesaopt.notebook import glue, setup, show_table
 from mesaopt.progress import progress_bar
 from mesaopt.validation import require_choice, require_float, require_int
 
@@ -73,3 +73,8 @@ def test_checker_helpers_explain_stubs_and_wrong_answers():
     with pytest.raises(ExerciseFailed, match="Exercise 1: expected 2"):
         expect(1 + 1 == 3, "Exercise 1", "expected 2")
     assert passed("Exercise 1") == "Exercise 1: correct."
+
+
+def test_show_table_writes_one_row_per_entry_and_escapes_text():
+    html = show_table(["answer", "regret"], [["a < b", "0.50"], ["exact", "0.00"]])
+    assert html.count("<tr>") == 3 and "a &lt; b" in html and "<th>regret</th>" in html
