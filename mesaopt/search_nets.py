@@ -235,15 +235,8 @@ class PositionalSearch:
         ns = _check_ns(ns, self.n_max)
         big_l = _loop_bounds(ns)
         rows, cols = _ragged(big_l + 1)
-        values = np.empty(len(rows), dtype=np.int64)
-        for s in range(0, len(rows), chunk_positions):
-            r, i = rows[s:s + chunk_positions], cols[s:s + chunk_positions]
-            values[s:s + chunk_positions] = self.position.run(i=i, n=ns[r], L=big_l[r])["v"]
-        ks = np.zeros((len(ns), int(big_l.max()) + 1), dtype=np.int64)
-        vs = np.zeros_like(ks)
-        ks[rows, cols] = cols
-        vs[rows, cols] = values
-        return tree_argmax(self.node, ks, vs)[0]
+        out = _run_in_chunks(self.position, chunk_positions, i=cols, n=ns[rows], L=big_l[rows])
+        return _tree_over_positions(self.node, (len(ns), int(big_l.max()) + 1), rows, cols, cols, out["v"])
 
 
 def build_candidate_circuit(n_max: int = N_MAX) -> CompiledCircuit:
@@ -275,14 +268,23 @@ class ShortcutSearch:
         big_l = _loop_bounds(ns)
         bands = big_l * big_l // ns + 1
         rows, cols = _ragged(bands)
-        tops = np.empty(len(rows), dtype=np.int64)
-        values = np.empty(len(rows), dtype=np.int64)
-        for s in range(0, len(rows), chunk_positions):
-            r, m = rows[s:s + chunk_positions], cols[s:s + chunk_positions]
-            out = self.candidate.run(m=m, n=ns[r], L=big_l[r])
-            tops[s:s + chunk_positions], values[s:s + chunk_positions] = out["k"], out["v"]
-        ks = np.zeros((len(ns), int(bands.max()) + 1), dtype=np.int64)   # column 0: k = 0, value 0
-        vs = np.zeros_like(ks)
-        ks[rows, cols + 1] = tops
-        vs[rows, cols + 1] = values
-        return tree_argmax(self.node, ks, vs)[0]
+        out = _run_in_chunks(self.candidate, chunk_positions, m=cols, n=ns[rows], L=big_l[rows])
+        # column 0 stays k = 0 with value 0 (the loop's start); band m sits in column m + 1
+        return _tree_over_positions(self.node, (len(ns), int(bands.max()) + 1), rows, cols + 1, out["k"], out["v"])
+
+
+def _run_in_chunks(circuit: CompiledCircuit, chunk: int, **inputs) -> dict:
+    """Run ``circuit`` on long input arrays ``chunk`` positions at a time (bounded memory)."""
+    size = len(next(iter(inputs.values())))
+    parts = [circuit.run(**{k: v[s:s + chunk] for k, v in inputs.items()}) for s in range(0, size, chunk)]
+    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+
+
+def _tree_over_positions(node: CompiledCircuit, shape, rows, cols, ks, vs) -> np.ndarray:
+    """Place each (k, value) at its row and column of a ``shape`` grid (empty cells: k = 0, value 0),
+    then reduce every row with the pairwise-max tree of ``node``."""
+    k_grid = np.zeros(shape, dtype=np.int64)
+    v_grid = np.zeros_like(k_grid)
+    k_grid[rows, cols] = ks
+    v_grid[rows, cols] = vs
+    return tree_argmax(node, k_grid, v_grid)[0]

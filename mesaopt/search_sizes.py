@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
+
 from .search_loop import loop_bound, widths_for
 from .search_nets import build_candidate_circuit, build_cell, build_max_node, build_position_circuit
 from .validation import require_int
 
 __all__ = ["TRACR_ANCHORS", "FORMS", "part_sizes", "size_rows", "size_table", "plot_sizes", "table_text",
-           "crossover"]
+           "crossover", "size_column", "loglog_slope"]
 
 # Compiled-transformer anchor (Lindner et al. 2023, Tracr; numbers as given in the book's REFERENCES):
 # the loop compiled with n fixed, one position per candidate, parameters grow about as m^2 (m = n^0.7).
@@ -86,6 +88,19 @@ def size_table(n_values, progress=None) -> list[dict]:
         if progress is not None:
             progress.update(k + 1)
     return rows
+
+
+def size_column(rows: list[dict], form: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """(n_max values, ``column`` values) of ``form`` in the table, in table order."""
+    picked = [r for r in rows if r["form"] == form]
+    return (np.array([r["n_max"] for r in picked], dtype=float),
+            np.array([r[column] for r in picked], dtype=float))
+
+
+def loglog_slope(rows: list[dict], form: str, column: str) -> float:
+    """Least-squares slope of log(``column``) against log(n_max) for ``form``: the growth exponent."""
+    ns, values = size_column(rows, form, column)
+    return float(np.polyfit(np.log(ns), np.log(values), 1)[0])
 
 
 def crossover(rows: list[dict], form: str, column: str = "dense_params"):

@@ -137,3 +137,13 @@ def test_size_rows_answer_the_size_question():
     assert by[("lookup", 2 ** 10)]["dense_params"] < by[("recurrent", 2 ** 10)]["dense_params"]
     assert by[("shortcut", 2 ** 30)]["work"] < by[("recurrent", 2 ** 30)]["work"] / 100
     assert crossover(rows, "recurrent") == 2 ** 30
+
+
+def test_loglog_slope_recovers_the_growth_exponent_of_a_form():
+    from mesaopt.search_sizes import loglog_slope, size_column
+
+    rows = [{"form": "f", "n_max": n, "work": 3 * n ** 0.7} for n in (2 ** 10, 2 ** 20, 2 ** 30)]
+    rows += [{"form": "g", "n_max": 2 ** 10, "work": 1}]
+    assert abs(loglog_slope(rows, "f", "work") - 0.7) < 1e-9
+    ns, work = size_column(rows, "f", "work")
+    assert list(ns) == [2 ** 10, 2 ** 20, 2 ** 30] and abs(work[0] - 3 * 2 ** 7) < 1e-9
