@@ -15,8 +15,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mesaopt.search_loop import loop_bound, search_loop  # noqa: E402
-from mesaopt.search_nets import (PositionalSearch, RecurrentSearch, ShortcutSearch, build_cell,  # noqa: E402
+from mesaopt.loopnets.loop import loop_bound, search_loop  # noqa: E402
+from mesaopt.loopnets.nets import (PositionalSearch, RecurrentSearch, ShortcutSearch, build_cell,  # noqa: E402
                                  run_unrolled_torch, unrolled_torch)
 
 

@@ -10,7 +10,7 @@ import time
 
 import torch
 
-from mesaopt.training import STANDARD_SETTINGS, train_mlp, train_refiner, training_pool
+from mesaopt.maximize.training import STANDARD_SETTINGS, train_mlp, train_refiner, training_pool
 
 
 def time_standard_models(threads: int) -> dict:

@@ -10,7 +10,7 @@ import random
 
 import numpy as np
 
-__all__ = ["glue", "setup", "show_table", "DEFAULT_SEED"]
+__all__ = ["glue", "glue_all", "setup", "show_table", "DEFAULT_SEED"]
 
 DEFAULT_SEED = 0
 
@@ -50,6 +50,16 @@ def glue(name: str, value, display: bool = True):
         return value
     _myst_glue(name, value, display=display)
     return value
+
+
+def glue_all(values: dict, display: bool = False) -> dict:
+    """Glue every ``name: value`` of ``values`` (see :func:`glue`; not displayed by default); return them as stored.
+
+    One call per cell keeps the bookkeeping out of the way: ``glue_all({"regret": r, "G": g})``.
+    """
+    if not isinstance(values, dict) or not all(isinstance(k, str) and k for k in values):
+        raise ValueError("glue_all takes a dict of {name: value} with non-empty string names")
+    return {name: glue(name, value, display=display) for name, value in values.items()}
 
 
 def show_table(headers, rows) -> str:

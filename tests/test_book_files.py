@@ -75,3 +75,58 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one():
     assert re.search(r"^jupyter-book>=1\.0\.4,<2$", reqs, re.MULTILINE)
     # the package itself keeps a range that Colab's preinstalled torch satisfies
     assert '"torch>=2.0"' in (ROOT / "pyproject.toml").read_text()
+
+
+def glue_statements(source: str) -> int:
+    """Statements of a code cell that call ``glue`` or ``glue_all`` (a call inside a loop counts once)."""
+    import ast
+
+    source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    count = 0
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.stmt) and not isinstance(node, (ast.For, ast.While, ast.If, ast.With, ast.FunctionDef)):
+            calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+            if any(getattr(c.func, "id", getattr(c.func, "attr", None)) in ("glue", "glue_all") for c in calls):
+                count += 1
+    return count
+
+
+def test_glue_statement_counter_counts_calls_not_lines():
+    assert glue_statements('glue("a", 1)\nglue_all({"b": 2,\n          "c": 3})\nx = 1\n') == 2
+    assert glue_statements('for k in range(3):\n    glue(f"a{k}", k)\n    glue(f"b{k}", k)\n') == 2
+    assert glue_statements("%matplotlib inline\nprint(1)\n") == 0
+
+
+@pytest.mark.parametrize("path", toc_notebooks(), ids=lambda p: p.name)
+def test_no_cell_carries_more_than_two_glue_statements(path):
+    heavy = {i: n for i, c in enumerate(code_cells(load(path))) if (n := glue_statements("".join(c["source"]))) > 2}
+    assert heavy == {}, f"{path.name}: code cells (index: glue statements) {heavy}; gather them in one glue_all({{...}})"
+
+
+def readme_layout_rows() -> dict:
+    """The README's layout table: {the `where` cell: the `what` cell}."""
+    rows = {}
+    for line in (ROOT / "README.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) >= 2:
+            rows[cells[0]] = cells[1]
+    return rows
+
+
+def test_readme_layout_table_matches_the_package_tree():
+    rows = readme_layout_rows()
+    package = ROOT / "mesaopt"
+    top = sorted(p.name for p in package.glob("*.py") if p.name != "__init__.py")
+    assert len(top) <= 5, f"mesaopt/ should hold at most six modules (with __init__.py) besides subpackages: {top}"
+    assert all(f"`{name}`" in rows["`mesaopt/`"] for name in top), (top, rows["`mesaopt/`"])
+    subpackages = sorted(p.name for p in package.iterdir() if (p / "__init__.py").exists())
+    for sub in subpackages:
+        where = f"`mesaopt/{sub}/`"
+        assert where in rows, f"README layout table has no row for {where}"
+        if sub != "circuits":  # the chapters' rows name every module
+            modules = sorted(p.name for p in (package / sub).glob("*.py") if p.name != "__init__.py")
+            missing = [m for m in modules if f"`{m}`" not in rows[where]]
+            assert missing == [], f"{where} row does not name {missing}"
+    named = re.findall(r"`(\w+\.py)`", " ".join(v for k, v in rows.items() if k.startswith("`mesaopt")))
+    for name in named:
+        assert list(package.rglob(name)), f"README names {name}, which is not in mesaopt/"

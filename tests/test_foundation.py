@@ -1,15 +1,12 @@
-"""Unit tests of the pieces every chapter shares: validation, setup, glue fallback, progress, checkers."""
+"""Unit tests of the pieces every chapter shares: validation, setup, glue fallback, checkers."""
 from __future__ import annotations
-
-import io
 
 import numpy as np
 import pytest
 import torch
 
-from mesaopt.exercises.checking import ExerciseFailed, NotImplementedYet, call_student, expect, passed
-from mesaopt.notebook import glue, setup, show_table
-from mesaopt.progress import progress_bar
+from mesaopt.checking import ExerciseFailed, NotImplementedYet, call_student, expect, passed
+from mesaopt.notebook import glue, glue_all, setup, show_table
 from mesaopt.validation import require_choice, require_float, require_int
 
 
@@ -54,12 +51,13 @@ def test_glue_returns_the_value_as_a_plain_python_number():
     assert type(stored) is float and f"{stored:.2f}" == "0.25"
 
 
-def test_progress_bar_reports_to_a_stream_outside_notebooks():
-    out = io.StringIO()
-    with progress_bar(4, "train", stream=out) as bar:
-        bar.update(2)
-    assert "train 2/4" in out.getvalue() and "4/4 done" in out.getvalue()
-    assert bar.value == 4
+def test_glue_all_stores_every_value_as_glue_does_and_rejects_bad_names():
+    stored = glue_all({"a": np.int64(3), "b": np.float64(0.5), "c": "text"})
+    assert stored == {"a": 3, "b": 0.5, "c": "text"} and type(stored["a"]) is int and type(stored["b"]) is float
+    with pytest.raises(ValueError, match="dict of"):
+        glue_all([("a", 1)])
+    with pytest.raises(ValueError, match="non-empty string names"):
+        glue_all({"": 1})
 
 
 def test_checker_helpers_explain_stubs_and_wrong_answers():

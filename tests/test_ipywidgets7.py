@@ -75,9 +75,9 @@ def test_the_scanner_finds_one_version_names_and_ignores_method_calls():
 
 
 def widget_sources() -> list[Path]:
-    """Everything under mesaopt/widgets/, and any other module of the package that uses ipywidgets."""
+    """Every widget module (mesaopt/*/widget.py), and any other module of the package that uses ipywidgets."""
     package = sorted((ROOT / "mesaopt").rglob("*.py"))
-    return [p for p in package if "widgets" in p.relative_to(ROOT).parts[:2] or "ipywidgets" in p.read_text()]
+    return [p for p in package if p.name == "widget.py" or "ipywidgets" in p.read_text()]
 
 
 @pytest.mark.parametrize("path", widget_sources(), ids=lambda p: p.relative_to(ROOT).as_posix())

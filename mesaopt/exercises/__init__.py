@@ -1,1 +1,0 @@
-"""Exercise checkers: students call these on their own solutions."""

@@ -1,0 +1,63 @@
+"""The exact reference of the post's loop and the band-top shortcut it is compared with."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from mesaopt.loopnets.loop import (N_MAX, band_tops, loop_bound, quotient_bound, search_by_band_tops, search_loop,
+                                 widths_for)
+
+
+def test_loop_bound_is_exact_where_float_power_is_wrong():
+    for a in range(2, 9):                               # perfect tenth powers a^10 <= 2^30
+        n = a ** 10
+        assert loop_bound(n) == a ** 7
+        assert int(n ** 0.7) == a ** 7 - 1              # the float shortcut is one too small here
+    for n in [1, 2, 3, 1000, 4096, 10 ** 6, N_MAX]:
+        big_l = loop_bound(n)
+        assert big_l ** 10 <= n ** 7 < (big_l + 1) ** 10
+    assert loop_bound(N_MAX) == 2 ** 21
+
+
+def test_loop_edge_cases():
+    assert search_loop(1) == 0                          # every value is 0: k stays 0
+    assert search_loop(2) == 1                          # L = 1: 1*1 mod 2 = 1 > 0
+    assert search_loop(4) == 1                          # 1 mod 4 = 1, 4 mod 4 = 0
+    # ties keep the smaller i: for n = 12, L = 5, values 1, 4, 9, 4, 1 -> k = 3 (9)
+    assert search_loop(12) == 3
+    # n = 10: L = 5, values 1, 4, 9, 6, 5 -> k = 3
+    assert search_loop(10) == 3
+    with pytest.raises(ValueError, match=r"\[1, 1073741824\]"):
+        search_loop(0)
+    with pytest.raises(ValueError):
+        search_loop(N_MAX + 1)
+
+
+def test_ties_keep_the_smaller_index():
+    for n in range(2, 400):
+        values = [i * i % n for i in range(loop_bound(n) + 1)]
+        assert search_loop(n) == values.index(max(values))
+
+
+def test_band_tops_give_the_same_answer_and_are_few():
+    for n in range(1, 3000):
+        assert search_by_band_tops(n) == search_loop(n)
+    rng = np.random.default_rng(1)
+    for n in [N_MAX, N_MAX - 1, *rng.integers(2 ** 29, N_MAX, 4)]:
+        n = int(n)
+        assert search_by_band_tops(n) == search_loop(n)
+        tops = band_tops(n)
+        assert len(tops) - 1 <= quotient_bound(n) + 1 and tops == sorted(tops)
+    assert len(band_tops(N_MAX)) == 2 + 2 ** 12          # 0 and bands m = 0..4096
+
+
+def test_widths_match_the_toolchain_notes():
+    assert widths_for(N_MAX) == {"n": 31, "i": 22, "q": 13, "m": 13}
+    assert quotient_bound(N_MAX) == 2 ** 12
+    for n in [5, 100, 4096, 99_999]:
+        w = widths_for(n)
+        assert max(loop_bound(m) ** 2 // m for m in range(1, n + 1)) < 2 ** w["q"]
+        assert loop_bound(n) + 1 < 2 ** w["i"] and n < 2 ** w["n"]
+    assert math.isqrt(2 ** 42) == 2 ** 21
