@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
+from scipy import special, stats
 
 from mesaopt.validation import require_choice, require_float, require_int
 
@@ -258,9 +258,5 @@ def gamma_fit(losses, axis=-1) -> tuple[np.ndarray, np.ndarray]:
 
 
 def ks_distance(x, cdf) -> float:
-    """Kolmogorov-Smirnov distance between the sample ``x`` and a CDF (a callable)."""
-    x = np.sort(np.asarray(x, dtype=np.float64))
-    n = len(x)
-    f = cdf(x)
-    i = np.arange(1, n + 1)
-    return float(max(np.max(i / n - f), np.max(f - (i - 1) / n)))
+    """Kolmogorov-Smirnov distance between the sample ``x`` and a CDF (a callable): scipy's statistic."""
+    return float(stats.kstest(np.asarray(x, dtype=np.float64), cdf).statistic)
