@@ -229,21 +229,22 @@ def _fixture_without_exercises():
 
 
 @pytest.fixture(scope="session")
-def fixture_site(tmp_path_factory, ipywidgets7_python):
+def fixture_site(tmp_path_factory, colab_python):
     """A two-page book: widget state written by ipywidgets 8 (executed by the build) and by 7.7.1."""
     src = tmp_path_factory.mktemp("fixture_book")
     pages = src / "chapters"  # a subfolder, like book/: relative asset paths must still resolve
     pages.mkdir()
     nb = _fixture_without_exercises()
     nbformat.write(nb, pages / "widgets8.ipynb")
-    # Execute the same notebook in the ipywidgets 7.7.1 environment, keeping its widget state.
+    # Execute the same notebook in Colab's runtime (ipywidgets 7.7.1), keeping its widget state.
     nbformat.write(nb, pages / "widgets7.ipynb")
     script = ("import nbformat, sys\nfrom nbclient import NotebookClient\n"
               "nb = nbformat.read(sys.argv[1], as_version=4)\n"
               "NotebookClient(nb, kernel_name='python3', store_widget_state=True).execute()\n"
               "nbformat.write(nb, sys.argv[1])\n")
-    subprocess.run([str(ipywidgets7_python), "-c", script, str(pages / "widgets7.ipynb")], cwd=pages, check=True,
-                   capture_output=True, timeout=600)
+    # mesaopt from this working tree: .venv-colab never has it installed (the chapters' setup cells do that)
+    subprocess.run([str(colab_python), "-c", script, str(pages / "widgets7.ipynb")], cwd=pages, check=True,
+                   capture_output=True, timeout=600, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     state = nbformat.read(pages / "widgets7.ipynb", as_version=4).metadata["widgets"]
     versions = {m["model_module_version"] for m in state["application/vnd.jupyter.widget-state+json"]["state"].values()}
     assert "1.5.0" in versions, versions  # ipywidgets 7's controls
