@@ -114,7 +114,8 @@ const renderedView = s => !!s.parentElement.querySelector('.jupyter-widgets, .wi
   await sleep(300);
   const maths = [...document.querySelectorAll('span.math, div.math')];
   done({
-    images: [...document.images].map(i => ({src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0})),
+    images: [...document.images].map(i => ({src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0,
+                                             alt: i.getAttribute('alt')})),
     math: maths.length,
     mathTypeset: maths.filter(m => m.querySelector('mjx-container')).length,
     texErrors: document.querySelectorAll('mjx-merror').length,
@@ -204,8 +205,18 @@ def test_book_page_renders_offline_in_chromium(browser, book_site, doc):
     assert (HTML / "_screenshots" / f"{Path(doc).name}.png").stat().st_size > 10_000
 
 
+def describes(alt: str | None) -> bool:
+    """Whether an image's alt attribute is text for a reader: not empty, not a file name or path."""
+    return bool(alt and alt.strip()) and not re.search(r"\.(png|jpe?g|svg|gif)$|^\.*/", alt.strip())
+
+
+def test_alt_text_check_refuses_empty_alt_and_file_names():
+    assert describes("Log-log plot of regret against grid size")
+    assert not any(describes(a) for a in (None, "", "  ", "../_images/9800362c.png", "figure.svg"))
+
+
 def test_book_chapter_pages_show_their_figures_and_widgets(browser, book_site):
-    """Across the chapters' pages: each shows the figures and widget views its notebook's outputs hold."""
+    """Across the chapters' pages: each shows the figures (every image with alt text) and widget views its notebook holds."""
     for notebook in toc_notebooks():
         nb = executed_notebook(notebook)
         assert nb is not None, f"the book build has no executed copy of {notebook.name} (see its log)"
@@ -218,6 +229,9 @@ def test_book_chapter_pages_show_their_figures_and_widgets(browser, book_site):
         loaded = sum(i["ok"] and "/_images/" in i["src"] for i in report["images"])
         assert loaded >= pngs, f"{page}: {loaded} figures loaded, the notebook has {pngs}"
         assert report["widgetViews"] == views and report["widgetViewsRendered"] == views, page
+        # a screen reader reads alt: Sphinx's default alt is the file name, which says nothing
+        no_alt = [i["src"] for i in report["images"] if not describes(i["alt"])]
+        assert no_alt == [], f"{page}: images without alt text (set the cell's mystnb image.alt)"
 
 
 # ---- the machinery itself, on a tiny book that surely has math, a figure and widgets ----------------
