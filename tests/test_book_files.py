@@ -48,6 +48,13 @@ def test_every_chapter_has_the_same_setup_cell():
     assert len(set(cells.values())) == 1, "setup cells differ: " + ", ".join(cells)
 
 
+def test_instructors_page_says_how_to_pin_a_version_and_shows_the_current_tag():
+    page = (ROOT / "book" / "instructors.md").read_text()
+    assert "## Pinning the version your course uses" in page
+    assert f'"{setup_install_url()}"' in page and f"git checkout v{package_version()}" in page
+    assert "Fork the repository" in page
+
+
 def test_the_version_is_written_once_and_the_setup_cell_installs_its_tag():
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert re.search(r'^dynamic = \["version"\]$', pyproject, re.MULTILINE)

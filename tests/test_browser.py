@@ -115,7 +115,8 @@ const renderedView = s => !!s.parentElement.querySelector('.jupyter-widgets, .wi
   const maths = [...document.querySelectorAll('span.math, div.math')];
   done({
     images: [...document.images].map(i => ({src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0,
-                                             alt: i.getAttribute('alt')})),
+                                             alt: i.getAttribute('alt'),
+                                             inWidget: !!i.closest('.jupyter-widgets, .widget-subarea')})),
     math: maths.length,
     mathTypeset: maths.filter(m => m.querySelector('mjx-container')).length,
     texErrors: document.querySelectorAll('mjx-merror').length,
@@ -229,8 +230,10 @@ def test_book_chapter_pages_show_their_figures_and_widgets(browser, book_site):
         loaded = sum(i["ok"] and "/_images/" in i["src"] for i in report["images"])
         assert loaded >= pngs, f"{page}: {loaded} figures loaded, the notebook has {pngs}"
         assert report["widgetViews"] == views and report["widgetViewsRendered"] == views, page
-        # a screen reader reads alt: Sphinx's default alt is the file name, which says nothing
-        no_alt = [i["src"] for i in report["images"] if not describes(i["alt"])]
+        # a screen reader reads alt: Sphinx's default alt is the file name, which says nothing. Images drawn
+        # inside a widget's snapshot (its Output holds a figure) cannot carry alt text in ipywidgets; the same
+        # function's figure is shown as a normal figure with alt text and caption, as the figures are counted above.
+        no_alt = [i["src"][:80] for i in report["images"] if not i["inWidget"] and not describes(i["alt"])]
         assert no_alt == [], f"{page}: images without alt text (set the cell's mystnb image.alt)"
 
 

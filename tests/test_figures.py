@@ -61,8 +61,22 @@ def test_figure_metadata_is_complete_and_names_are_unique(path):
     assert all(n.startswith("fig-") for n in names) and len(names) == len(set(names)), names
 
 
+def figure_cells_with_other_displays(nb) -> list[str]:
+    """Cells with a figure caption that display more than one thing (myst-nb would caption and name each)."""
+    crowded = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and "figure" in cell.metadata.get("mystnb", {}):
+            shown = [o for o in cell.get("outputs", []) if o.get("output_type") in ("display_data", "execute_result")
+                     and "scrapbook" not in o.get("metadata", {})]
+            if len(shown) > 1:
+                crowded.append(f"cell {index} ({cell.get('id')}): {len(shown)} displays")
+    return crowded
+
+
 @pytest.mark.parametrize("path", toc_notebooks(), ids=lambda p: p.name)
 def test_every_figure_the_chapter_shows_has_alt_text_and_a_caption(built_book, path):
     nb = executed_notebook(path)
     assert nb is not None, f"the book build has no executed copy of {path.name} (see its log)"
     assert image_cells_without_text(nb) == []
+    # a table or progress bar in the figure's cell would get its caption too: display the figure in a cell of its own
+    assert figure_cells_with_other_displays(nb) == []
