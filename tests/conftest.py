@@ -61,3 +61,25 @@ def colab_python() -> Path:
         return ensure_env()
     except LookupError as why:
         pytest.skip(str(why))
+
+
+COLAB_CHAPTER_TEST = "test_colab_runtime.py::test_chapter_installs_mesaopt_and_runs_in_colabs_runtime"
+
+
+@pytest.fixture(scope="session")
+def colab_chapter_runs(request, tmp_path_factory):
+    """The chapters' runs in Colab's runtime, started in the background (see test_colab_runtime.ChapterRuns)."""
+    from test_colab_runtime import ChapterRuns
+
+    selected = [p for p in toc_notebooks() if any(COLAB_CHAPTER_TEST in item.nodeid and f"[{p.name}]" in item.nodeid
+                                                   for item in request.session.items)]
+    runs = ChapterRuns(tmp_path_factory.mktemp("colab_chapters"), selected)
+    yield runs
+    runs.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_colab_chapter_runs_first(request):
+    """When the session runs the Colab-runtime chapter tests, start their runs at its first test."""
+    if any(COLAB_CHAPTER_TEST in item.nodeid for item in request.session.items):
+        request.getfixturevalue("colab_chapter_runs")

@@ -5,7 +5,9 @@ mesaopt. For each chapter the test uninstalls mesaopt, copies the chapter into a
 Colab, no file of this repository is beside it) with the setup cell's pip URL pointed at a copy of this
 working tree, and runs it under nbval there: the setup cell's install path is what gets tested. pip runs
 with --no-index (no network; every dependency must already be in the runtime, as in Colab) and
---no-build-isolation (setuptools from the runtime builds the package).
+--no-build-isolation (setuptools from the runtime builds the package). The runs start in the background at
+the session's first test (conftest.py), so they use the second CPU core while the book build and the unit
+tests use the first.
 """
 from __future__ import annotations
 
@@ -14,13 +16,15 @@ import os
 import re
 import shutil
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from book_files import ROOT, setup_install_url, toc_notebooks
-from colab_env import PINS
+from colab_env import PINS, ensure_env
 
 
 def pins() -> dict[str, str]:
@@ -55,14 +59,13 @@ def test_colab_environment_has_exactly_the_pinned_versions(colab_python):
     assert {name: installed.get(name) for name in pins()} == pins()
 
 
-@pytest.fixture(scope="session")
-def package_copy(tmp_path_factory) -> Path:
+def copy_package(dest: Path) -> Path:
     """This working tree's package, as pip would get it from the repository (pyproject.toml, README, mesaopt/)."""
-    src = tmp_path_factory.mktemp("mesaopt_src")
+    dest.mkdir(parents=True)
     for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, src / name)
-    shutil.copytree(ROOT / "mesaopt", src / "mesaopt", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    return src
+        shutil.copy2(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "mesaopt", dest / "mesaopt", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return dest
 
 
 def local_setup_cell(source: str, package: Path) -> str:
@@ -85,21 +88,79 @@ def pip(python: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(python), "-m", "pip", *args], capture_output=True, text=True, timeout=600)
 
 
+class ChapterRuns:
+    """Every chapter run in `.venv-colab`, one after another, in a background thread started by conftest.py.
+
+    The chapters then run on the second CPU core while the book build and the unit tests use the first;
+    each chapter's test waits for its own run. A run: uninstall mesaopt, check it is gone, write the
+    chapter with its setup cell pointed at a copy of this working tree into a folder of its own, run
+    nbval there, and record what pip shows of mesaopt afterwards.
+    """
+
+    def __init__(self, workdir: Path, notebooks: list[Path]):
+        self.workdir, self.runs, self.skip = workdir, {}, None
+        self.done = {path: threading.Event() for path in notebooks}
+        self.process: subprocess.Popen | None = None
+        self.stopped = False
+        self.thread = threading.Thread(target=self._run_all, name="colab-chapters", daemon=True)
+        self.thread.start()
+
+    def _run_all(self) -> None:
+        try:
+            python = ensure_env()
+            package = copy_package(self.workdir / "mesaopt_src")
+        except LookupError as why:  # no Python 3.13 here
+            self.skip = str(why)
+        except Exception as error:  # the env could not be built: every chapter's test reports it
+            self.runs = {path: error for path in self.done}
+        for path, done in self.done.items():
+            if self.skip is None and path not in self.runs and not self.stopped:
+                try:
+                    self.runs[path] = self._run(python, package, path)
+                except Exception as error:
+                    self.runs[path] = error
+            done.set()
+
+    def _run(self, python: Path, package: Path, path: Path) -> dict:
+        start = time.perf_counter()
+        pip(python, "uninstall", "-y", "mesaopt")
+        installed_before = pip(python, "show", "mesaopt").returncode == 0
+        folder = self.workdir / path.stem  # as in Colab, no file of this repository beside the chapter
+        folder.mkdir()
+        nb = nbformat.read(path, as_version=4)
+        setup = next(c for c in nb.cells if c.cell_type == "code")
+        setup.source = local_setup_cell(setup.source, package)
+        nbformat.write(nb, folder / path.name)
+        env = dict(os.environ, PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+        env.pop("PYTHONPATH", None)
+        self.process = subprocess.Popen([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir",
+                                         str(folder), "--nbval-lax", "--nbval-current-env", path.name],
+                                        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout, stderr = self.process.communicate(timeout=1800)
+        return {"installed_before": installed_before, "returncode": self.process.returncode, "stdout": stdout,
+                "stderr": stderr, "show": pip(python, "show", "-f", "mesaopt").stdout,
+                "seconds": time.perf_counter() - start}
+
+    def wait(self, path: Path) -> dict:
+        assert self.done[path].wait(timeout=3600), f"{path.name} did not finish in .venv-colab within an hour"
+        if self.skip:
+            pytest.skip(self.skip)
+        run = self.runs[path]
+        if isinstance(run, Exception):
+            raise run
+        return run
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+
+
 @pytest.mark.parametrize("path", toc_notebooks(), ids=lambda p: p.name)
-def test_chapter_installs_mesaopt_and_runs_in_colabs_runtime(colab_python, package_copy, tmp_path, path):
-    pip(colab_python, "uninstall", "-y", "mesaopt")
-    assert pip(colab_python, "show", "mesaopt").returncode != 0, "mesaopt is still installed in .venv-colab"
-    nb = nbformat.read(path, as_version=4)
-    setup = next(c for c in nb.cells if c.cell_type == "code")
-    setup.source = local_setup_cell(setup.source, package_copy)
-    nbformat.write(nb, tmp_path / path.name)
-    env = dict(os.environ, PATH=f"{colab_python.parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("PYTHONPATH", None)
-    result = subprocess.run([str(colab_python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
-                             "--nbval-lax", "--nbval-current-env", path.name],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1800)
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    assert re.search(r"\b\d+ passed\b", result.stdout) and " failed" not in result.stdout, result.stdout[-3000:]
+def test_chapter_installs_mesaopt_and_runs_in_colabs_runtime(colab_chapter_runs, path):
+    run = colab_chapter_runs.wait(path)
+    assert not run["installed_before"], "mesaopt was still installed in .venv-colab before the chapter ran"
+    assert run["returncode"] == 0, run["stdout"][-6000:] + run["stderr"][-2000:]
+    assert re.search(r"\b\d+ passed\b", run["stdout"]) and " failed" not in run["stdout"], run["stdout"][-3000:]
     # the setup cell installed the package from the copy, so the chapter ran on this working tree's code
-    show = pip(colab_python, "show", "-f", "mesaopt").stdout
-    assert re.search(r"^Version: ", show, re.MULTILINE) and "mesaopt/__init__.py" in show, show
+    assert re.search(r"^Version: ", run["show"], re.MULTILINE) and "mesaopt/__init__.py" in run["show"], run["show"]
