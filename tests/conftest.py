@@ -5,7 +5,9 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -63,23 +65,56 @@ def colab_python() -> Path:
         pytest.skip(str(why))
 
 
-COLAB_CHAPTER_TEST = "test_colab_runtime.py::test_chapter_installs_mesaopt_and_runs_in_colabs_runtime"
 
+class BackgroundRuns:
+    """Whole-chapter runs done one after another in a background thread, started at the session's first test.
 
-@pytest.fixture(scope="session")
-def colab_chapter_runs(request, tmp_path_factory):
-    """The chapters' runs in Colab's runtime, started in the background (see test_colab_runtime.ChapterRuns)."""
-    from test_colab_runtime import ChapterRuns
+    They use the second CPU core while the book build and the unit tests use the first. ``jobs`` maps a
+    key to a function; a test calls ``wait(key)`` for its run's result (an exception the run raised,
+    pytest's skip included, is raised in the test).
+    """
 
-    selected = [p for p in toc_notebooks() if any(COLAB_CHAPTER_TEST in item.nodeid and f"[{p.name}]" in item.nodeid
-                                                   for item in request.session.items)]
-    runs = ChapterRuns(tmp_path_factory.mktemp("colab_chapters"), selected)
-    yield runs
-    runs.stop()
+    def __init__(self, jobs: dict[str, Callable[[], object]]):
+        self.jobs, self.results = jobs, {}
+        self.done = {key: threading.Event() for key in jobs}
+        self.stopped = False
+        self.thread = threading.Thread(target=self._run_all, name="background-runs", daemon=True)
+        self.thread.start()
+
+    def _run_all(self) -> None:
+        for key, job in self.jobs.items():
+            if not self.stopped:
+                try:
+                    self.results[key] = job()
+                except BaseException as error:  # noqa: BLE001  (pytest's skip is not an Exception)
+                    self.results[key] = error
+            self.done[key].set()
+
+    def wait(self, key: str, timeout: float = 3600) -> object:
+        assert key in self.jobs, f"no background run {key}: is its test selected?"
+        assert self.done[key].wait(timeout), f"{key} did not finish within {timeout:.0f} s"
+        result = self.results.get(key, RuntimeError(f"{key} was not run: the session stopped"))
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def stop(self) -> None:
+        self.stopped = True  # a run in progress finishes (its subprocess has a timeout); no new one starts
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _start_colab_chapter_runs_first(request):
-    """When the session runs the Colab-runtime chapter tests, start their runs at its first test."""
-    if any(COLAB_CHAPTER_TEST in item.nodeid for item in request.session.items):
-        request.getfixturevalue("colab_chapter_runs")
+def background_runs(request, tmp_path_factory):
+    """The slow chapter runs of the selected tests: Colab's runtime first, then the student copies."""
+    from test_colab_runtime import colab_chapter_jobs
+    from test_student_notebooks import student_copy_jobs
+
+    def selected(test: str) -> list[Path]:
+        return [p for p in toc_notebooks() if any(f"{test}[{p.name}]" in item.nodeid for item in request.session.items)]
+
+    jobs = {**colab_chapter_jobs(selected("test_chapter_installs_mesaopt_and_runs_in_colabs_runtime"),
+                                 tmp_path_factory.mktemp("colab_chapters")),
+            **student_copy_jobs(selected("test_chapter_student_copy_runs_under_nbval_with_checks_saying_not_implemented_yet"),
+                                tmp_path_factory.mktemp("student_copies"))}
+    runs = BackgroundRuns(jobs)
+    yield runs
+    runs.stop()

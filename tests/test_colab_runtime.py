@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -88,44 +87,31 @@ def pip(python: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(python), "-m", "pip", *args], capture_output=True, text=True, timeout=600)
 
 
-class ChapterRuns:
-    """Every chapter run in `.venv-colab`, one after another, in a background thread started by conftest.py.
+def colab_chapter_jobs(notebooks: list[Path], workdir: Path) -> dict:
+    """{key: run} for conftest.BackgroundRuns: each chapter's run in `.venv-colab`, one after another.
 
-    The chapters then run on the second CPU core while the book build and the unit tests use the first;
-    each chapter's test waits for its own run. A run: uninstall mesaopt, check it is gone, write the
-    chapter with its setup cell pointed at a copy of this working tree into a folder of its own, run
-    nbval there, and record what pip shows of mesaopt afterwards.
+    A run: uninstall mesaopt and check it is gone, write the chapter with its setup cell pointed at a copy of
+    this working tree into a folder of its own, run nbval there, and record what pip shows of mesaopt then.
     """
+    state: dict = {}
 
-    def __init__(self, workdir: Path, notebooks: list[Path]):
-        self.workdir, self.runs, self.skip = workdir, {}, None
-        self.done = {path: threading.Event() for path in notebooks}
-        self.process: subprocess.Popen | None = None
-        self.stopped = False
-        self.thread = threading.Thread(target=self._run_all, name="colab-chapters", daemon=True)
-        self.thread.start()
+    def prepare() -> tuple[Path, Path]:
+        if "python" not in state:  # once, in the background thread: create the env if needed, copy the package
+            try:
+                state["python"] = ensure_env()
+            except LookupError as why:  # no Python 3.13 here
+                state["python"] = pytest.skip.Exception(str(why))
+            state["package"] = copy_package(workdir / "mesaopt_src")
+        if isinstance(state["python"], BaseException):
+            raise state["python"]
+        return state["python"], state["package"]
 
-    def _run_all(self) -> None:
-        try:
-            python = ensure_env()
-            package = copy_package(self.workdir / "mesaopt_src")
-        except LookupError as why:  # no Python 3.13 here
-            self.skip = str(why)
-        except Exception as error:  # the env could not be built: every chapter's test reports it
-            self.runs = {path: error for path in self.done}
-        for path, done in self.done.items():
-            if self.skip is None and path not in self.runs and not self.stopped:
-                try:
-                    self.runs[path] = self._run(python, package, path)
-                except Exception as error:
-                    self.runs[path] = error
-            done.set()
-
-    def _run(self, python: Path, package: Path, path: Path) -> dict:
+    def run(path: Path) -> dict:
+        python, package = prepare()
         start = time.perf_counter()
         pip(python, "uninstall", "-y", "mesaopt")
         installed_before = pip(python, "show", "mesaopt").returncode == 0
-        folder = self.workdir / path.stem  # as in Colab, no file of this repository beside the chapter
+        folder = workdir / path.stem  # as in Colab, no file of this repository beside the chapter
         folder.mkdir()
         nb = nbformat.read(path, as_version=4)
         setup = next(c for c in nb.cells if c.cell_type == "code")
@@ -133,34 +119,21 @@ class ChapterRuns:
         nbformat.write(nb, folder / path.name)
         env = dict(os.environ, PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}")
         env.pop("PYTHONPATH", None)
-        self.process = subprocess.Popen([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir",
-                                         str(folder), "--nbval-lax", "--nbval-current-env", path.name],
-                                        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        stdout, stderr = self.process.communicate(timeout=1800)
-        return {"installed_before": installed_before, "returncode": self.process.returncode, "stdout": stdout,
-                "stderr": stderr, "show": pip(python, "show", "-f", "mesaopt").stdout,
-                "seconds": time.perf_counter() - start}
+        result = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(folder),
+                                 "--nbval-lax", "--nbval-current-env", path.name],
+                                cwd=folder, env=env, capture_output=True, text=True, timeout=1800)
+        return {"installed_before": installed_before, "result": result, "seconds": time.perf_counter() - start,
+                "show": pip(python, "show", "-f", "mesaopt").stdout}
 
-    def wait(self, path: Path) -> dict:
-        assert self.done[path].wait(timeout=3600), f"{path.name} did not finish in .venv-colab within an hour"
-        if self.skip:
-            pytest.skip(self.skip)
-        run = self.runs[path]
-        if isinstance(run, Exception):
-            raise run
-        return run
-
-    def stop(self) -> None:
-        self.stopped = True
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
+    return {f"colab:{path.name}": (lambda path=path: run(path)) for path in notebooks}
 
 
 @pytest.mark.parametrize("path", toc_notebooks(), ids=lambda p: p.name)
-def test_chapter_installs_mesaopt_and_runs_in_colabs_runtime(colab_chapter_runs, path):
-    run = colab_chapter_runs.wait(path)
+def test_chapter_installs_mesaopt_and_runs_in_colabs_runtime(background_runs, path):
+    run = background_runs.wait(f"colab:{path.name}")  # started at the session's first test (conftest.py)
     assert not run["installed_before"], "mesaopt was still installed in .venv-colab before the chapter ran"
-    assert run["returncode"] == 0, run["stdout"][-6000:] + run["stderr"][-2000:]
-    assert re.search(r"\b\d+ passed\b", run["stdout"]) and " failed" not in run["stdout"], run["stdout"][-3000:]
+    result = run["result"]
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert re.search(r"\b\d+ passed\b", result.stdout) and " failed" not in result.stdout, result.stdout[-3000:]
     # the setup cell installed the package from the copy, so the chapter ran on this working tree's code
     assert re.search(r"^Version: ", run["show"], re.MULTILINE) and "mesaopt/__init__.py" in run["show"], run["show"]
