@@ -67,8 +67,9 @@ def main(argv: list[str]) -> None:
         ratio = built / alone if built is not None and alone else None
         totals = [totals[0] + (alone or 0.0), totals[1] + (built or 0.0)]
         flag = "  OVER BUDGET" if alone is not None and alone > BUDGET_S else ""
-        print(f"{path.name:<34} {cell(alone, '.1f', 8)} {cell(built, '.1f', 11)} {cell(ratio, '.2f', 12)}"
-              f" {cell(alone / BUDGET_S * 100 if alone is not None else None, '.0f', 12)}%{flag}", flush=True)
+        share = cell(alone / BUDGET_S * 100 if alone is not None else None, '.0f', 11) + ("%" if alone is not None else " ")
+        print(f"{path.name:<34} {cell(alone, '.1f', 8)} {cell(built, '.1f', 11)} {cell(ratio, '.2f', 12)} {share}{flag}",
+              flush=True)
     print(f"{'total':<34} {cell(None if args.build_only else totals[0], '.1f', 8)} {totals[1]:11.1f}")
 
 
