@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -75,7 +76,7 @@ class BackgroundRuns:
     """
 
     def __init__(self, jobs: dict[str, Callable[[], object]]):
-        self.jobs, self.results = jobs, {}
+        self.jobs, self.results, self.seconds = jobs, {}, {}
         self.done = {key: threading.Event() for key in jobs}
         self.stopped = False
         self.thread = threading.Thread(target=self._run_all, name="background-runs", daemon=True)
@@ -84,10 +85,12 @@ class BackgroundRuns:
     def _run_all(self) -> None:
         for key, job in self.jobs.items():
             if not self.stopped:
+                start = time.perf_counter()
                 try:
                     self.results[key] = job()
                 except BaseException as error:  # noqa: BLE001  (pytest's skip is not an Exception)
                     self.results[key] = error
+                self.seconds[key] = time.perf_counter() - start
             self.done[key].set()
 
     def wait(self, key: str, timeout: float = 3600) -> object:
@@ -116,5 +119,16 @@ def background_runs(request, tmp_path_factory):
             **student_copy_jobs(selected("test_chapter_student_copy_runs_under_nbval_with_checks_saying_not_implemented_yet"),
                                 tmp_path_factory.mktemp("student_copies"))}
     runs = BackgroundRuns(jobs)
+    _BACKGROUND.append(runs)
     yield runs
     runs.stop()
+
+
+_BACKGROUND: list[BackgroundRuns] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How long each background run took (the tests themselves only wait for them)."""
+    for runs in _BACKGROUND:
+        if runs.seconds:
+            terminalreporter.write_line("background runs (s): " + ", ".join(f"{k} {s:.0f}" for k, s in runs.seconds.items()))
