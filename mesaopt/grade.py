@@ -347,7 +347,7 @@ def _read_verdict(result: Path, name: str, chapter: str, ex: Exercise, claims: s
     return Row(name, chapter, ex.label, verdict["passed"], message, float(verdict["seconds"]))
 
 
-def grade_notebook(path: Path, timeout: float = 300.0, check_timeout: float = 60.0,
+def grade_notebook(path: Path, timeout: float = 600.0, check_timeout: float = 60.0,
                    chapter: str | None = None, name: str | None = None) -> list[Row]:
     """The rows for one submission: one per exercise of its chapter, plus one when something went wrong."""
     import nbformat
@@ -388,8 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m mesaopt.grade", description=__doc__.split("\n\n")[0])
     parser.add_argument("submissions", nargs="+", type=Path, help="the submitted .ipynb files")
     parser.add_argument("--out", type=Path, help="the CSV to write (default: standard output)")
-    parser.add_argument("--timeout", type=_positive, default=300.0,
-                        help="seconds for all of one notebook's cells (default 300)")
+    parser.add_argument("--timeout", type=_positive, default=600.0,
+                        help="seconds for all of one notebook's cells (default 600)")
     parser.add_argument("--check-timeout", type=_positive, default=60.0, help="seconds for each check (default 60)")
     parser.add_argument("--chapter", choices=chapters(), help="grade every submission as this chapter")
     args = parser.parse_args(argv)

@@ -343,3 +343,18 @@ def test_the_full_chapters_pass_every_exercise(tmp_path):
     assert [(Path(nb).stem, ex) for nb, ex in rows] == [(e.chapter, e.label) for e in grade.EXERCISES]
     failed = {key: r["message"] for key, r in rows.items() if r["passed"] != "yes"}
     assert failed == {}
+
+
+def test_the_instructors_example_is_the_commands_output_for_chapter_3s_exercises():
+    import grading_example
+
+    with open(ROOT / "book" / "grading_example.csv", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    assert header == grade.HEADER
+    for student in ("alice", "bob", "carol"):
+        mine = [r for r in rows if r[0] == f"{student}.ipynb"]
+        assert [r[1:3] for r in mine] == [[CH3, label] for label in CH3_LABELS], "rerun tools/grading_example.py"
+    assert {r[3] for r in rows if r[0] == "alice.ipynb"} == {"yes"}
+    assert [r[2:4] for r in rows if r[0] == "dave.ipynb"] == [[grade.NOTEBOOK_ROW, "no"]]
+    page = (ROOT / "book" / "instructors.md").read_text()
+    assert ":file: grading_example.csv" in page and "python -m mesaopt.grade " + " ".join(grading_example.COMMAND) in page
