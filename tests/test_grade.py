@@ -3,7 +3,7 @@
 The submissions are built from the chapters: `trim` keeps the setup cells and the exercise cells only
 (a few seconds to run instead of a minute), `student` is the student copy the tool hands out. Most of
 them are graded in one run of the command (`batch`); the full chapters are graded once, by the
-slowest test here (about 2-3 minutes on two cores).
+slowest test here (one run of each chapter).
 """
 from __future__ import annotations
 
@@ -154,6 +154,11 @@ def helpers():
     return nb
 
 
+def numpy_patcher():
+    """Wrong answers and a patched numpy: the limit the instructors' page states (checks run in the student's process)."""
+    return insert(wrong_ch3(student(CH3)), 2, "import numpy as np\nnp.allclose = lambda *args, **kwargs: True\n")
+
+
 def wrong_min_cdf():
     """The full solutions except one wrong answer."""
     return define(trim(chapter(CH3)), "min_of_k_cdf", WRONG_CH3["min_of_k_cdf"])
@@ -232,7 +237,7 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path, args, message):
 
 BATCH = {"not_json.ipynb": None, "empty.ipynb": None, "printer.ipynb": printer, "redefiner.ipynb": redefiner,
          "patcher.ipynb": patcher, "shadower.ipynb": shadower, "homework.ipynb": wrong_min_cdf,
-         "helpers.ipynb": helpers}
+         "helpers.ipynb": helpers, "numpy_patcher.ipynb": numpy_patcher}
 
 
 @pytest.fixture(scope="module")
@@ -304,6 +309,14 @@ def test_answers_built_on_the_package_pass_and_the_packages_own_function_does_no
     assert mine["ch2-comparator"]["passed"] == "yes", mine["ch2-comparator"]
     assert mine["ch2-max-node"]["passed"] == "no"
     assert "is the package's own mesaopt.loopnets.nets.max_node" in mine["ch2-max-node"]["message"]
+
+
+def test_known_limit_a_notebook_that_patches_numpy_forges_the_checks_that_use_it(batch):
+    """Stated on the instructors' page: if this starts failing, the grader defends better; update the page."""
+    _, rows = batch
+    mine = exercise_rows(rows, "numpy_patcher.ipynb")
+    assert mine["ch3-min-cdf"]["passed"] == "yes"  # its checker compares with np.allclose: forged
+    assert [mine[label]["passed"] for label in CH3_LABELS[1:]] == ["no", "no"]  # plain comparisons: not forged
 
 
 def test_an_infinite_loop_times_out_is_reported_and_what_ran_is_graded(tmp_path):

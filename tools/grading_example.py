@@ -1,6 +1,6 @@
 """Write book/grading_example.csv: the grading command run on four made-up submissions of chapter 3.
 
-    .venv/bin/python tools/grading_example.py        # about 3 minutes on two cores
+    .venv/bin/python tools/grading_example.py        # runs chapter 3 three times: a few minutes
 
 The instructors' page (book/instructors.md) shows the CSV as the command wrote it. The submissions,
 made from the chapter in a temporary folder:
