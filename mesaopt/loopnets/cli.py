@@ -4,6 +4,10 @@ Prints one line ``N K`` per input, K computed by running the compiled network we
 loop). By default each n goes to the form expected to be fastest for it; ``--form`` picks one, and
 ``--check`` also runs the Python loop and says whether they agree. An N that is not an integer in
 1..2^30 gets a one-line error and exit code 2 (the other N are still answered).
+
+The shortcut form loads its weights, compiled once, from the file shipped with the package
+(:mod:`mesaopt.loopnets.shipped`); the other forms compile theirs for the largest N asked. Nothing here
+imports torch: the weights run on numpy/scipy.
 """
 from __future__ import annotations
 
@@ -13,11 +17,14 @@ import sys
 import numpy as np
 
 from .loop import N_MAX, loop_bound, search_loop
-from .nets import PositionalSearch, RecurrentSearch, ShortcutSearch
+from .nets import PositionalSearch, RecurrentSearch
+from .reduced import ReducedSearch
+from .shipped import load_shortcut
 
 __all__ = ["main", "parse_n", "estimate_seconds", "choose_form", "FORMS", "MAX_SECONDS"]
 
-FORMS = {"recurrent": RecurrentSearch, "positional": PositionalSearch, "shortcut": ShortcutSearch}
+FORMS = {"recurrent": RecurrentSearch, "reduced": ReducedSearch, "positional": PositionalSearch,
+         "shortcut": lambda n_max: load_shortcut()}
 MAX_SECONDS = 60.0       # a form expected to take longer than this for one n is refused, with advice
 RANGE = f"1..2^30 (1..{N_MAX})"
 
@@ -35,14 +42,17 @@ def parse_n(text: str) -> int:
 
 def estimate_seconds(form: str, n: int) -> float:
     """Rough time for one n on this machine (measured with benchmarks/search_speed.py, 2 cores):
-    recurrent about 2 ms per step, positional about 50 us per position, shortcut about 70 us
-    per band top, plus about 10 ms to start."""
+    recurrent about 1 ms per step, the strength-reduced cell about 0.1 ms per step, positional about
+    50 us per position, plus about 10 ms to start; the shortcut loads its weights and always evaluates
+    its fixed grid of 4,097 positions: about 0.15 s whatever n is."""
     big_l = loop_bound(n)
     if form == "recurrent":
-        return 0.01 + 2e-3 * big_l
+        return 0.01 + 1e-3 * big_l
+    if form == "reduced":
+        return 0.01 + 1e-4 * (big_l + 1)
     if form == "positional":
         return 0.01 + 5e-5 * (big_l + 1)
-    return 0.01 + 7e-5 * (big_l * big_l // n + 1)
+    return 0.15
 
 
 def choose_form(n: int) -> str:
