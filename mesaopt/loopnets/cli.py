@@ -17,14 +17,10 @@ import sys
 import numpy as np
 
 from .loop import N_MAX, loop_bound, search_loop
-from .nets import PositionalSearch, RecurrentSearch
-from .reduced import ReducedSearch
-from .shipped import load_shortcut
 
-__all__ = ["main", "parse_n", "estimate_seconds", "choose_form", "FORMS", "MAX_SECONDS"]
+__all__ = ["main", "parse_n", "estimate_seconds", "choose_form", "build_network", "FORMS", "MAX_SECONDS"]
 
-FORMS = {"recurrent": RecurrentSearch, "reduced": ReducedSearch, "positional": PositionalSearch,
-         "shortcut": lambda n_max: load_shortcut()}
+FORMS = ("recurrent", "reduced", "positional", "shortcut")
 MAX_SECONDS = 60.0       # a form expected to take longer than this for one n is refused, with advice
 RANGE = f"1..2^30 (1..{N_MAX})"
 
@@ -59,16 +55,32 @@ def choose_form(n: int) -> str:
     return min(FORMS, key=lambda form: estimate_seconds(form, n))
 
 
+def build_network(form: str, n_max: int):
+    """The network of ``form`` for every n <= n_max: the shortcut's shipped weights, loaded; the other
+    forms compiled (each imported only when asked for)."""
+    if form == "shortcut":
+        from .shipped import load_shortcut
+
+        return load_shortcut()
+    if form == "reduced":
+        from .reduced import ReducedSearch
+
+        return ReducedSearch(n_max)
+    from .nets import PositionalSearch, RecurrentSearch
+
+    return {"recurrent": RecurrentSearch, "positional": PositionalSearch}[form](n_max)
+
+
 def _networks(forms_needed: dict) -> dict:
     """One network per form, wide enough for the largest n it is asked about."""
-    return {form: FORMS[form](max(ns)) for form, ns in forms_needed.items() if ns}
+    return {form: build_network(form, max(ns)) for form, ns in forms_needed.items() if ns}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mesaopt.search",
                                      description="Run the post's search loop with hand-built network weights.")
     parser.add_argument("N", nargs="+", help=f"integers in {RANGE}")
-    parser.add_argument("--form", choices=sorted(FORMS), default=None,
+    parser.add_argument("--form", choices=FORMS, default=None,
                         help="which network to run (default: the fastest one for each n)")
     parser.add_argument("--check", action="store_true", help="also run the Python loop and compare")
     args = parser.parse_args(argv)
