@@ -8,7 +8,10 @@ weights of whoever reads them). A unit's layer is one more than the deepest unit
 :meth:`Circuit.compile` gives a :class:`CompiledCircuit` that can
 
 * run fast and exactly (``run``): each layer is one sparse matrix product over all earlier units,
-  i.e. a residual/skip-connection network, with no pass-through channels;
+  i.e. a residual/skip-connection network, with no pass-through channels (units with equal weights,
+  such as the two units of a threshold test, share one product);
+* be saved and loaded as plain arrays (``save_circuits``, ``load_circuits``), so a network compiled
+  once can be shipped and loaded in milliseconds;
 * become an honest dense stack of ``nn.Linear`` + ReLU layers (``to_torch``), where every unit a
   later layer needs is copied forward by an identity weight (ReLU(x) = x for x >= 0);
 * report its sizes both ways (``sizes``) and a bound on every pre-activation (``preactivation_bound``).
