@@ -156,3 +156,72 @@ def test_bad_inputs_are_rejected_with_a_clear_message():
     c.input("a", 1)
     with pytest.raises(ValueError, match="already exists"):
         c.input("a", 1)
+
+
+def test_carry_save_isqrt_rem_and_constant_bits_exhaustively():
+    from mesaopt.circuits import carry_save, const_bits, isqrt_rem
+
+    c = Circuit("csa")
+    a, b, d = c.input("a", 4), c.input("b", 4), c.input("d", 4)
+    s, carry = carry_save(c, a, b, d)
+    c.output("s", s)
+    c.output("c", carry)
+    net = c.compile()
+    grid = np.array(np.meshgrid(np.arange(16), np.arange(16), np.arange(16))).reshape(3, -1)
+    out = net.run(a=grid[0], b=grid[1], d=grid[2])
+    assert np.array_equal((out["s"] + out["c"]) % 16, grid.sum(axis=0) % 16)
+    c = Circuit("isqrt_rem")
+    x = c.input("x", 10)
+    root, rem = isqrt_rem(c, x)
+    c.output("r", root)
+    c.output("rem", rem)
+    out = c.compile().run(x=np.arange(1024))
+    assert np.array_equal(out["r"] ** 2 + out["rem"], np.arange(1024))
+    assert np.array_equal(out["r"], [math.isqrt(v) for v in range(1024)])
+    c = Circuit("constants")
+    x = c.input("x", 6)
+    c.output("y", multiply(c, x, const_bits(5, 3)))
+    folded = c.compile()
+    assert np.array_equal(folded.run(x=np.arange(64))["y"], 5 * np.arange(64))
+    c = Circuit("general")
+    x, y = c.input("x", 6), c.input("y", 3)
+    c.output("y", multiply(c, x, y))
+    assert folded.sizes()["units"] < c.compile().sizes()["units"] / 2      # constants fold away
+    with pytest.raises(ValueError, match="does not fit"):
+        const_bits(8, 3)
+
+
+def test_a_multiplexer_of_equal_operands_costs_nothing():
+    c = Circuit("mux")
+    s, x = c.input("s", 1), c.input("x", 3)
+    c.output("z", mux(c, s[0], x, x))
+    net = c.compile()
+    assert net.sizes()["units"] == 0 and np.array_equal(net.run(s=[1, 0], x=[5, 6])["z"], [5, 6])
+
+
+def test_save_and_load_give_the_same_circuit(tmp_path):
+    from mesaopt.circuits import load_circuits, save_circuits
+
+    c = Circuit("sq mod")
+    x, n = c.input("x", 6), c.input("n", 4)
+    c.output("r", mod_restoring(c, multiply(c, x, x), n, quotient_bits=12))
+    net = c.compile()
+    save_circuits(tmp_path / "c.npz", {"a": net, "b": _binary(add, 3, 3)})
+    loaded = load_circuits(tmp_path / "c.npz")
+    assert set(loaded) == {"a", "b"}
+    for key, value in net.to_arrays().items():
+        assert np.array_equal(value, loaded["a"].to_arrays()[key]), key
+    xs, ns = _grid(6, 4)
+    ok = ns >= 1
+    assert np.array_equal(loaded["a"].run(x=xs[ok], n=ns[ok])["r"], xs[ok] ** 2 % ns[ok])
+    assert loaded["a"].sizes() == net.sizes() and loaded["a"].preactivation_bound() == net.preactivation_bound()
+
+
+def test_fast_path_runs_in_float32_or_float64_only():
+    net = _binary(multiply, 5, 5)
+    a, b = _grid(5, 5)
+    assert np.array_equal(net.run(a=a, b=b, dtype=np.float64)["y"], a * b)
+    assert net.exact_in(np.float64) and not net.exact_in(np.float16)
+    for bad in (np.float16, np.int32):
+        with pytest.raises(ValueError, match="float32 or float64"):
+            net.run(a=a, b=b, dtype=bad)

@@ -29,10 +29,10 @@ def test_bad_n_gets_a_one_line_error_and_exit_code_2_and_the_others_are_answered
 
 
 def test_form_and_check(capsys):
-    for form in ("recurrent", "positional", "shortcut"):
+    for form in ("recurrent", "reduced", "positional", "shortcut"):
         assert main(["97", "4096", "--form", form, "--check"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 6 and all("agrees with the Python loop" in line for line in lines)
+    assert len(lines) == 8 and all("agrees with the Python loop" in line for line in lines)
     assert lines[0].startswith(f"97 {search_loop(97)} ")
 
 
@@ -54,4 +54,5 @@ def test_parse_and_cost_model():
         else:
             raise AssertionError(bad)
     assert choose_form(2 ** 30) == "shortcut"
-    assert estimate_seconds("recurrent", 2 ** 30) > 100 * estimate_seconds("shortcut", 2 ** 30)
+    assert estimate_seconds("recurrent", 2 ** 30) > estimate_seconds("reduced", 2 ** 30) > 100 * estimate_seconds(
+        "shortcut", 2 ** 30)

@@ -79,10 +79,16 @@ def test_unrolled_dense_net_is_exact_and_its_size_is_L_copies_of_the_cell():
     assert row["dense_params"] == params and row["depth"] == copies * cell.sizes()["depth"]
 
 
-def test_merged_unrolled_circuit_is_exact():
+def test_merged_unrolled_circuit_is_exact_and_its_depth_comes_from_the_running_max():
     net = build_unrolled(40)
     ns = np.arange(1, 41)
     assert np.array_equal(run_unrolled(net, ns), _ref(ns))
+    from mesaopt.loopnets.nets import register_layers
+
+    ready = register_layers(64, 8)
+    per_copy = {name: np.diff(layers) for name, layers in ready.items()}
+    assert (per_copy["best"] > per_copy["i"]).all() and (per_copy["best"] > per_copy["done"]).all()
+    assert build_unrolled(64, 8).sizes()["depth"] == ready["best"][-1] + 1      # + the readout
 
 
 def test_positional_on_a_sample():

@@ -12,14 +12,27 @@ from __future__ import annotations
 
 from .core import Circuit, Value, const, linear
 
-__all__ = ["CHUNK", "zeros", "not_", "and_", "or_", "xor", "mux", "add", "increment", "sub_ge",
-           "greater", "multiply", "mod_restoring", "isqrt", "minimum"]
+__all__ = ["CHUNK", "zeros", "const_bits", "not_", "and_", "or_", "xor", "mux", "add", "increment", "sub_ge",
+           "greater", "carry_save", "multiply", "mod_restoring", "isqrt", "isqrt_rem", "minimum"]
 
 CHUNK = 16
 
 
 def zeros(width: int) -> list[Value]:
     return [const(0) for _ in range(width)]
+
+
+def const_bits(value: int, width: int) -> list[Value]:
+    """The bits of a known integer as constants: a circuit built on them folds (constant folding)."""
+    value = int(value)
+    if value < 0 or value >= 1 << width:
+        raise ValueError(f"{value} does not fit in {width} bits")
+    return [const((value >> j) & 1) for j in range(width)]
+
+
+def _same(a: Value, b: Value) -> bool:
+    """True when two Values are the same affine combination of the same units."""
+    return a.const == b.const and a.terms == b.terms
 
 
 def _pad(bits: list[Value], width: int) -> list[Value]:
@@ -47,10 +60,11 @@ def xor(c: Circuit, a: Value, b: Value) -> Value:
 
 
 def mux(c: Circuit, s: Value, a: list[Value], b: list[Value]) -> list[Value]:
-    """Bitwise ``a if s else b``: relu(s + a_j - 1) + relu(b_j - s), two units per bit."""
+    """Bitwise ``a if s else b``: relu(s + a_j - 1) + relu(b_j - s), two units per bit (none where
+    a_j and b_j are the same Value, e.g. the low bits of a remainder that a subtraction leaves alone)."""
     w = max(len(a), len(b))
     a, b = _pad(a, w), _pad(b, w)
-    return [(c.relu(s + x - 1) + c.relu(y - s)).bit() for x, y in zip(a, b)]
+    return [x if _same(x, y) else (c.relu(s + x - 1) + c.relu(y - s)).bit() for x, y in zip(a, b)]
 
 
 def add(c: Circuit, a: list[Value], b: list[Value], carry_in: Value | int = 0,
@@ -104,17 +118,35 @@ def minimum(c: Circuit, a: list[Value], b: list[Value]) -> list[Value]:
     return mux(c, greater(c, a, b), b, a)
 
 
+def carry_save(c: Circuit, a: list[Value], b: list[Value], d: list[Value]) -> tuple[list[Value], list[Value]]:
+    """Three numbers of width w -> two (sum, carry) with the same total mod 2^w, in one layer of full
+    adders plus one of copies: per bit, t = a_p + b_p + d_p, carry = [t >= 2] (the units relu(t - 1)
+    and relu(t - 2)), sum = t - 2 carry (free). No carry ripples, so the depth does not grow with w."""
+    w = max(len(a), len(b), len(d))
+    sums, carries = [], [const(0)]
+    for x, y, z in zip(_pad(a, w), _pad(b, w), _pad(d, w)):
+        t = c.small(x) + c.small(y) + c.small(z)
+        carry = c.step(t, 2)
+        sums.append((t - 2 * carry).bit())
+        carries.append(carry)
+    return sums, carries[:w]
+
+
 def _add_rows(c: Circuit, rows: list[list[Value]]) -> list[Value]:
-    while len(rows) > 1:
-        nxt = [add(c, rows[k], rows[k + 1])[0] for k in range(0, len(rows) - 1, 2)]
-        if len(rows) % 2:
-            nxt.append(rows[-1])
+    """The sum of the rows (mod 2^width): carry-save layers down to two rows (a Wallace tree), then
+    one chunked adder."""
+    while len(rows) > 2:
+        nxt = []
+        for k in range(0, len(rows) - 2, 3):
+            nxt += list(carry_save(c, *rows[k:k + 3]))
+        nxt += rows[len(rows) - len(rows) % 3:]
         rows = nxt
-    return rows[0]
+    return add(c, rows[0], rows[1])[0] if len(rows) == 2 else rows[0]
 
 
 def multiply(c: Circuit, a: list[Value], b: list[Value]) -> list[Value]:
-    """a * b (width len a + len b): partial products AND(a_j, b_k), summed by a balanced adder tree."""
+    """a * b (width len a + len b): partial products AND(a_j, b_k), summed by carry-save layers and
+    one final adder (:func:`_add_rows`)."""
     w = len(a) + len(b)
     rows = []
     for k, bk in enumerate(b):
@@ -126,29 +158,40 @@ def multiply(c: Circuit, a: list[Value], b: list[Value]) -> list[Value]:
 def mod_restoring(c: Circuit, x: list[Value], n: list[Value], quotient_bits: int) -> list[Value]:
     """x mod n by restoring division, assuming x < n * 2**quotient_bits (and n >= 1).
 
-    Stage j (from the top): if R >= n * 2^j then R -= n * 2^j. Result width len(n)."""
+    Stage j (from the top): if R >= n * 2^j then R -= n * 2^j. Before stage j, R < n * 2^(j+1) <
+    2^(len(n) + j + 1), so the stage works on those low bits only (the bits above are known zeros).
+    Result width len(n)."""
     r = list(x)
     for j in reversed(range(quotient_bits)):
+        top = len(n) + j + 1
+        r = _pad(r, top)[:top]
         shifted = zeros(j) + list(n)
-        w = max(len(r), len(shifted))
-        diff, ge = sub_ge(c, _pad(r, w), shifted)
-        r = mux(c, ge, diff, _pad(r, w))
+        diff, ge = sub_ge(c, r, shifted)
+        r = mux(c, ge, diff, r)
     return _pad(r, len(n))[:len(n)]
 
 
-def isqrt(c: Circuit, x: list[Value]) -> list[Value]:
-    """floor(sqrt(x)), width ceil(len(x) / 2), by the binary digit-by-digit method:
-    with bit = 4^j from the top, if rem >= res + bit: rem -= res + bit; res = res/2 + bit
-    else res = res/2. ``res`` is always a multiple of 4 * bit, so res + bit just sets one bit."""
+def isqrt_rem(c: Circuit, x: list[Value]) -> tuple[list[Value], list[Value]]:
+    """(r, x - r*r) with r = floor(sqrt(x)) of width wr = ceil(len(x) / 2), by the binary
+    digit-by-digit method: with bit = 4^j from the top, if rem >= res + bit: rem -= res + bit;
+    res = res/2 + bit, else res = res/2. ``res`` is always a multiple of 4 * bit, so res + bit just
+    sets one bit. Before stage j, rem < 2^(wr + j + 2) and res + bit < 2^(wr + j + 1), so the stage
+    works on those low bits only. The remainder x - r*r <= 2r has width wr + 1."""
     wr = (len(x) + 1) // 2
     w = 2 * wr
     rem = _pad(x, w)
     res = zeros(w)
     for j in reversed(range(wr)):
+        top = min(w, wr + j + 2)
         trial = list(res)
         trial[2 * j] = const(1)
-        diff, ge = sub_ge(c, rem, trial)
-        rem = mux(c, ge, diff, rem)
+        diff, ge = sub_ge(c, rem[:top], trial[:top])
+        rem = mux(c, ge, diff, rem[:top]) + zeros(w - top)
         res = res[1:] + [const(0)]
         res[2 * j] = c.small(ge)
-    return res[:wr]
+    return res[:wr], rem[:wr + 1]
+
+
+def isqrt(c: Circuit, x: list[Value]) -> list[Value]:
+    """floor(sqrt(x)), width ceil(len(x) / 2) (see :func:`isqrt_rem`)."""
+    return isqrt_rem(c, x)[0]

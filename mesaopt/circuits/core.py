@@ -8,7 +8,10 @@ weights of whoever reads them). A unit's layer is one more than the deepest unit
 :meth:`Circuit.compile` gives a :class:`CompiledCircuit` that can
 
 * run fast and exactly (``run``): each layer is one sparse matrix product over all earlier units,
-  i.e. a residual/skip-connection network, with no pass-through channels;
+  i.e. a residual/skip-connection network, with no pass-through channels (units with equal weights,
+  such as the two units of a threshold test, share one product);
+* be saved and loaded as plain arrays (``save_circuits``, ``load_circuits``), so a network compiled
+  once can be shipped and loaded in milliseconds;
 * become an honest dense stack of ``nn.Linear`` + ReLU layers (``to_torch``), where every unit a
   later layer needs is copied forward by an identity weight (ReLU(x) = x for x >= 0);
 * report its sizes both ways (``sizes``) and a bound on every pre-activation (``preactivation_bound``).
@@ -25,9 +28,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Value", "Circuit", "CompiledCircuit", "FLOAT32_EXACT", "to_bits", "from_bits"]
+__all__ = ["Value", "Circuit", "CompiledCircuit", "FLOAT32_EXACT", "FLOAT64_EXACT", "to_bits", "from_bits",
+           "save_circuits", "load_circuits"]
 
 FLOAT32_EXACT = 2 ** 24
+FLOAT64_EXACT = 2 ** 53
 
 
 class Value:
@@ -189,6 +194,41 @@ class Circuit:
         return CompiledCircuit(self)
 
 
+def _repeats_previous_row(weights) -> np.ndarray:
+    """Per row of the CSR ``weights`` (sorted indices): True where it equals the row before it, as the
+    two units relu(z - t + 1), relu(z - t) of a threshold test do (they are built one after the other)."""
+    lengths = np.diff(weights.indptr)
+    same = np.zeros(len(lengths), dtype=bool)
+    if len(lengths) < 2:
+        return same
+    same[1:] = lengths[1:] == lengths[:-1]
+    shift = np.repeat(np.concatenate([[0], lengths[:-1]]), lengths)        # previous row's length
+    rows = np.repeat(np.arange(len(lengths)), lengths)
+    q = np.arange(weights.nnz)
+    ok = same[rows] & (shift == lengths[rows])
+    qq = q[ok]
+    differs = (weights.indices[qq] != weights.indices[qq - shift[ok]]) | (weights.data[qq] != weights.data[qq - shift[ok]])
+    same[np.unique(rows[ok][differs])] = False
+    return same & (lengths > 0)
+
+
+def _layer_matrix(weights, repeats: np.ndarray, s: int, e: int):
+    """Rows s..e-1 of the CSR ``weights`` as a matrix over columns 0..s-1 (units only read earlier
+    layers), with each row that repeats the one before it left out. Returns (matrix, shared):
+    ``shared[r]`` is the kept row that unit s + r uses, or None when no row was left out."""
+    ptr = weights.indptr[s:e + 1]
+    indices, data = weights.indices[ptr[0]:ptr[-1]], weights.data[ptr[0]:ptr[-1]]
+    keep = ~repeats[s:e]
+    keep[:1] = True                                     # the first row of a layer starts a new run
+    if keep.all():
+        return sp.csr_matrix((data, indices, ptr - ptr[0]), shape=(e - s, s)), None
+    lengths = np.diff(ptr)
+    kept_nnz = np.repeat(keep, lengths)
+    new_ptr = np.concatenate([[0], np.cumsum(lengths[keep])])
+    matrix = sp.csr_matrix((data[kept_nnz], indices[kept_nnz], new_ptr), shape=(int(keep.sum()), s))
+    return matrix, np.cumsum(keep) - 1
+
+
 def to_bits(values, width: int) -> np.ndarray:
     """Integers -> float32 array (width, batch) of their bits, least significant first."""
     v = np.asarray(values, dtype=np.int64).reshape(-1)
@@ -217,7 +257,6 @@ class CompiledCircuit:
         self.n_units = len(order)
         self.n_inputs = len(inputs)
         self.layer = np.array([circuit.layer[u] for u in order], dtype=np.int64)
-        self.depth = int(self.layer.max()) if self.n_units else 0
         self.input_slices, start = {}, 0
         for name, ids in circuit.inputs.items():
             self.input_slices[name] = slice(start, start + len(ids))
@@ -238,11 +277,6 @@ class CompiledCircuit:
         self.weights = sp.csr_matrix((np.array(vals, dtype=np.float32), (rows, cols)),
                                      shape=(self.n_units, self.n_units))
         self.weights.sort_indices()
-        self.layer_starts = np.searchsorted(self.layer, np.arange(self.depth + 2))
-        self._layer_mats = []
-        for layer in range(1, self.depth + 1):
-            s, e = self.layer_starts[layer], self.layer_starts[layer + 1]
-            self._layer_mats.append((s, e, self.weights[s:e, :s].tocsr(), self.bias[s:e, None]))
         self.output_names = list(circuit.outputs)
         self.output_widths = {k: len(v) for k, v in circuit.outputs.items()}
         rows, cols, vals, consts = [], [], [], []
@@ -261,6 +295,59 @@ class CompiledCircuit:
         self.readout = sp.csr_matrix((np.array(vals, dtype=np.float32), (rows, cols)),
                                      shape=(len(consts), self.n_units))
         self.readout_const = np.array(consts, dtype=np.float32)[:, None]
+        self._index()
+
+    def _index(self) -> None:
+        """Per-layer slices of the weights, which :meth:`run` multiplies one after another. Units of a
+        layer with the same weights (the pair relu(z - t + 1), relu(z - t) of every threshold test)
+        share one product W x: ``run`` computes it once and adds each unit's own bias."""
+        self.depth = int(self.layer.max()) if self.n_units else 0
+        self.layer_starts = np.searchsorted(self.layer, np.arange(self.depth + 2))
+        self._layer_mats = []
+        repeats = _repeats_previous_row(self.weights)
+        for layer in range(1, self.depth + 1):
+            s, e = self.layer_starts[layer], self.layer_starts[layer + 1]
+            mat, shared = _layer_matrix(self.weights, repeats, s, e)
+            self._layer_mats.append((s, e, mat, shared, self.bias[s:e, None]))
+        self.max_bound = max(int(self.pre_bound.max(initial=0)), int(self.output_bound))
+
+    # ----------------------------------------------------------------------------- saving
+    _ARRAYS = ("layer", "bias", "pre_bound", "unit_hi", "readout_const")
+
+    def to_arrays(self) -> dict:
+        """Everything :meth:`from_arrays` needs, as plain numpy arrays (no pickling): ``np.savez`` them."""
+        out = {k: getattr(self, k) for k in self._ARRAYS}
+        for name in ("weights", "readout"):
+            m = getattr(self, name)
+            out.update({f"{name}_data": m.data, f"{name}_indices": m.indices, f"{name}_indptr": m.indptr,
+                        f"{name}_shape": np.array(m.shape)})
+        out["name"] = np.array(self.name)
+        out["input_names"] = np.array(list(self.input_slices))
+        out["input_widths"] = np.array([sl.stop - sl.start for sl in self.input_slices.values()])
+        out["output_names"] = np.array(self.output_names)
+        out["output_widths"] = np.array([self.output_widths[k] for k in self.output_names])
+        out["counts"] = np.array([self.n_units, self.n_inputs, self.output_bound])
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays) -> "CompiledCircuit":
+        """The circuit :meth:`to_arrays` described, ready to run, without rebuilding it from blocks."""
+        self = cls.__new__(cls)
+        for k in cls._ARRAYS:
+            setattr(self, k, np.asarray(arrays[k]))
+        for name in ("weights", "readout"):
+            setattr(self, name, sp.csr_matrix((arrays[f"{name}_data"], arrays[f"{name}_indices"],
+                                               arrays[f"{name}_indptr"]), shape=tuple(arrays[f"{name}_shape"])))
+        self.name = str(arrays["name"])
+        self.input_slices, start = {}, 0
+        for name, width in zip(arrays["input_names"], arrays["input_widths"]):
+            self.input_slices[str(name)] = slice(start, start + int(width))
+            start += int(width)
+        self.output_names = [str(k) for k in arrays["output_names"]]
+        self.output_widths = {k: int(w) for k, w in zip(self.output_names, arrays["output_widths"])}
+        self.n_units, self.n_inputs, self.output_bound = (int(v) for v in arrays["counts"])
+        self._index()
+        return self
 
     @staticmethod
     def _live_units(circuit: Circuit) -> list[bool]:
@@ -274,12 +361,21 @@ class CompiledCircuit:
         return live
 
     # ----------------------------------------------------------------------------- running
-    def run(self, **inputs) -> dict:
+    def run(self, dtype=np.float32, **inputs) -> dict:
         """Run the circuit on integer inputs (arrays of equal length); return integer outputs.
 
         The fast exact path: layer by layer, ``units[layer] = relu(W_layer @ units[earlier] + b)``
-        with sparse ``W``, in float32. Outputs are checked to be exact 0/1 bits.
+        with sparse ``W``, in numpy float32 (or float64 with ``dtype=np.float64``: exact up to 2^53,
+        room a circuit built with wider chunks would use; no other dtype is accepted). Torch's
+        TF32/bf16 settings do not reach this path. Outputs are checked to be exact 0/1 bits.
         """
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"{self.name}: dtype must be float32 or float64 (exact integer arithmetic), "
+                             f"got {dtype}")
+        if not self.exact_in(dtype):
+            raise ArithmeticError(f"{self.name}: a pre-activation could reach 2^"
+                                  f"{np.log2(self.max_bound):.1f}, not exact in {dtype}")
         names = list(self.input_slices)
         if set(inputs) != set(names):
             raise ValueError(f"{self.name}: inputs must be exactly {names}, got {sorted(inputs)}")
@@ -288,11 +384,13 @@ class CompiledCircuit:
         arrays = {k: np.broadcast_to(a, (size,)) if len(a) == 1 else a for k, a in arrays.items()}
         if any(len(a) != size for a in arrays.values()):
             raise ValueError(f"{self.name}: inputs must have the same length")
-        x = np.empty((self.n_units, size), dtype=np.float32)
+        x = np.empty((self.n_units, size), dtype=dtype)
         for name, sl in self.input_slices.items():
             x[sl] = to_bits(arrays[name], sl.stop - sl.start)
-        for s, e, mat, b in self._layer_mats:
+        for s, e, mat, shared, b in self._layer_mats:
             out = mat @ x[:s]
+            if shared is not None:
+                out = out[shared]
             out += b
             np.maximum(out, 0, out=out)
             x[s:e] = out
@@ -318,7 +416,13 @@ class CompiledCircuit:
         return out + [int(self.output_bound)]
 
     def exact_in_float32(self) -> bool:
-        return max(self.preactivation_bound(), default=0) < FLOAT32_EXACT
+        return self.exact_in(np.float32)
+
+    def exact_in(self, dtype) -> bool:
+        """Whether every sum this circuit forms is exact in ``dtype`` (float32: below 2^24; float64:
+        below 2^53; any other dtype: False, e.g. float16 is exact only below 2^11, bfloat16 below 2^8)."""
+        limit = {np.dtype(np.float32): FLOAT32_EXACT, np.dtype(np.float64): FLOAT64_EXACT}.get(np.dtype(dtype))
+        return limit is not None and self.max_bound < limit
 
     # ----------------------------------------------------------------------------- dense export
     def _channels(self) -> list[np.ndarray]:
@@ -353,11 +457,15 @@ class CompiledCircuit:
         }
 
     def to_torch(self, max_params: int = 20_000_000):
-        """The dense network: ``nn.Sequential`` of ``nn.Linear`` (integer weights) and ``nn.ReLU``,
-        ending with a readout ``nn.Linear``. Input: the input bits in order of ``input_slices``;
-        output: the output bits in order of ``output_names``."""
+        """The dense network: an :class:`~mesaopt.circuits.precision.ExactStack` (an ``nn.Sequential``
+        of ``nn.Linear`` with integer weights and ``nn.ReLU``, ending with a readout ``nn.Linear``)
+        that always runs in true float32 or float64, whatever TF32/autocast settings are active.
+        Input: the input bits in order of ``input_slices``; output: the output bits in order of
+        ``output_names``."""
         import torch
         from torch import nn
+
+        from .precision import ExactStack
 
         size = self.sizes()["dense_params"]
         if size > max_params:
@@ -385,16 +493,45 @@ class CompiledCircuit:
             lin.weight.copy_(torch.from_numpy(w))
             lin.bias.copy_(torch.from_numpy(self.readout_const[:, 0].copy()))
         layers.append(lin)
-        return nn.Sequential(*layers)
+        return ExactStack(*layers)
 
     def run_dense(self, net=None, **inputs) -> dict:
         """Run the dense ``nn.Linear`` stack (slow; for checking the fast path on small cases)."""
         import torch
 
         net = net if net is not None else self.to_torch()
+        with torch.no_grad():
+            y = net(torch.from_numpy(self.input_bits(**inputs))).numpy().T
+        return self._decode(y, "a dense output bit")
+
+    def input_bits(self, **inputs) -> np.ndarray:
+        """The dense stack's input: float32 (batch, input bits), in the order of ``input_slices``."""
         arrays = {k: np.asarray(v, dtype=np.int64).reshape(-1) for k, v in inputs.items()}
         x = np.concatenate([to_bits(arrays[name], sl.stop - sl.start)
                             for name, sl in self.input_slices.items()], axis=0)
-        with torch.no_grad():
-            y = net(torch.from_numpy(x.T.copy())).numpy().T
-        return self._decode(y, "a dense output bit")
+        return np.ascontiguousarray(x.T)
+
+    def output_bits(self, outputs: dict) -> np.ndarray:
+        """Integer outputs (as :meth:`run` returns them) as the dense stack's float32 (batch, output bits)."""
+        return np.ascontiguousarray(np.concatenate([to_bits(outputs[name], self.output_widths[name])
+                                                    for name in self.output_names], axis=0).T)
+
+
+def save_circuits(path, circuits: dict) -> None:
+    """Store compiled circuits, by name, in one compressed ``.npz`` file (plain arrays, no pickle)."""
+    arrays = {}
+    for key, circuit in circuits.items():
+        if "/" in key:
+            raise ValueError(f"circuit names may not contain '/': {key!r}")
+        arrays.update({f"{key}/{k}": v for k, v in circuit.to_arrays().items()})
+    np.savez_compressed(path, **arrays)
+
+
+def load_circuits(path) -> dict:
+    """The circuits :func:`save_circuits` stored, by name, ready to run."""
+    with np.load(path, allow_pickle=False) as data:
+        grouped: dict = {}
+        for name in data.files:
+            key, field = name.split("/", 1)
+            grouped.setdefault(key, {})[field] = data[name]
+    return {key: CompiledCircuit.from_arrays(arrays) for key, arrays in grouped.items()}

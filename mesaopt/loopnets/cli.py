@@ -4,6 +4,10 @@ Prints one line ``N K`` per input, K computed by running the compiled network we
 loop). By default each n goes to the form expected to be fastest for it; ``--form`` picks one, and
 ``--check`` also runs the Python loop and says whether they agree. An N that is not an integer in
 1..2^30 gets a one-line error and exit code 2 (the other N are still answered).
+
+The shortcut form loads its weights, compiled once, from the file shipped with the package
+(:mod:`mesaopt.loopnets.shipped`); the other forms compile theirs for the largest N asked. Nothing here
+imports torch: the weights run on numpy/scipy.
 """
 from __future__ import annotations
 
@@ -13,11 +17,10 @@ import sys
 import numpy as np
 
 from .loop import N_MAX, loop_bound, search_loop
-from .nets import PositionalSearch, RecurrentSearch, ShortcutSearch
 
-__all__ = ["main", "parse_n", "estimate_seconds", "choose_form", "FORMS", "MAX_SECONDS"]
+__all__ = ["main", "parse_n", "estimate_seconds", "choose_form", "build_network", "FORMS", "MAX_SECONDS"]
 
-FORMS = {"recurrent": RecurrentSearch, "positional": PositionalSearch, "shortcut": ShortcutSearch}
+FORMS = ("recurrent", "reduced", "positional", "shortcut")
 MAX_SECONDS = 60.0       # a form expected to take longer than this for one n is refused, with advice
 RANGE = f"1..2^30 (1..{N_MAX})"
 
@@ -35,30 +38,49 @@ def parse_n(text: str) -> int:
 
 def estimate_seconds(form: str, n: int) -> float:
     """Rough time for one n on this machine (measured with benchmarks/search_speed.py, 2 cores):
-    recurrent about 2 ms per step, positional about 50 us per position, shortcut about 70 us
-    per band top, plus about 10 ms to start."""
+    recurrent about 1 ms per step, the strength-reduced cell about 0.1 ms per step, positional about
+    50 us per position, plus about 10 ms to start; the shortcut loads its weights and always evaluates
+    its fixed grid of 4,097 positions: about 0.15 s whatever n is."""
     big_l = loop_bound(n)
     if form == "recurrent":
-        return 0.01 + 2e-3 * big_l
+        return 0.01 + 1e-3 * big_l
+    if form == "reduced":
+        return 0.01 + 1e-4 * (big_l + 1)
     if form == "positional":
         return 0.01 + 5e-5 * (big_l + 1)
-    return 0.01 + 7e-5 * (big_l * big_l // n + 1)
+    return 0.15
 
 
 def choose_form(n: int) -> str:
     return min(FORMS, key=lambda form: estimate_seconds(form, n))
 
 
+def build_network(form: str, n_max: int):
+    """The network of ``form`` for every n <= n_max: the shortcut's shipped weights, loaded; the other
+    forms compiled (each imported only when asked for)."""
+    if form == "shortcut":
+        from .shipped import load_shortcut
+
+        return load_shortcut()
+    if form == "reduced":
+        from .reduced import ReducedSearch
+
+        return ReducedSearch(n_max)
+    from .nets import PositionalSearch, RecurrentSearch
+
+    return {"recurrent": RecurrentSearch, "positional": PositionalSearch}[form](n_max)
+
+
 def _networks(forms_needed: dict) -> dict:
     """One network per form, wide enough for the largest n it is asked about."""
-    return {form: FORMS[form](max(ns)) for form, ns in forms_needed.items() if ns}
+    return {form: build_network(form, max(ns)) for form, ns in forms_needed.items() if ns}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mesaopt.search",
                                      description="Run the post's search loop with hand-built network weights.")
     parser.add_argument("N", nargs="+", help=f"integers in {RANGE}")
-    parser.add_argument("--form", choices=sorted(FORMS), default=None,
+    parser.add_argument("--form", choices=FORMS, default=None,
                         help="which network to run (default: the fastest one for each n)")
     parser.add_argument("--check", action="store_true", help="also run the Python loop and compare")
     args = parser.parse_args(argv)

@@ -14,8 +14,8 @@ import math
 
 from ..validation import require_int
 
-__all__ = ["N_MAX", "loop_bound", "search_loop", "band_tops", "search_by_band_tops", "quotient_bound",
-           "widths_for"]
+__all__ = ["N_MAX", "loop_bound", "search_loop", "band_grid", "band_top_candidates", "band_tops",
+           "search_by_band_tops", "gap_below_top", "quotient_bound", "widths_for"]
 
 N_MAX = 2 ** 30
 
@@ -56,21 +56,51 @@ def search_loop(n: int) -> int:
     return k
 
 
-def band_tops(n: int) -> list[int]:
-    """The candidates of the shortcut: 0 and, for each band m = floor(i*i/n) = 0..floor(L^2/n),
-    its largest member i_m = min(L, isqrt((m+1) n - 1))."""
+def band_grid(n_max: int) -> int:
+    """Q = floor(n_max^0.4): the number of band positions m = 0..Q-1 the shortcut looks at for every
+    n <= n_max. The band of L is M = floor(L^2/n) <= n^0.4 <= Q, so every band below it is on the grid."""
+    return quotient_bound(_check_n(n_max))
+
+
+def band_top_candidates(n: int, grid: int | None = None) -> list[tuple[int, int]]:
+    """The shortcut's candidates (index, value), in the order the network reads them.
+
+    For each band m = 0..grid-1 (default grid: Q(n)), with x = (m+1) n - 1, r = isqrt(x) and
+    rem = x - r*r: r is the largest i with floor(i*i/n) <= m; band m is non-empty exactly when
+    rem < n, and then r*r mod n = n - 1 - rem. A band counts if it is non-empty and r < L. The band of
+    L itself is covered by a last candidate, L with L*L mod n. No square and no mod per band."""
     n = _check_n(n)
     big_l = loop_bound(n)
-    return [0] + [min(big_l, math.isqrt((m + 1) * n - 1)) for m in range(big_l * big_l // n + 1)]
+    grid = quotient_bound(n) if grid is None else grid
+    out = []
+    for m in range(grid):
+        x = (m + 1) * n - 1
+        r = math.isqrt(x)
+        rem = x - r * r
+        if rem < n and r < big_l:
+            out.append((r, n - 1 - rem))
+    return out + [(big_l, big_l * big_l % n)]
 
 
-def search_by_band_tops(n: int) -> int:
-    """Same answer as :func:`search_loop`, looking only at band tops (about n^0.4 of them)."""
-    k = 0
-    for i in band_tops(n):
-        if i * i % n > k * k % n:
-            k = i
+def band_tops(n: int) -> list[int]:
+    """The indices of :func:`band_top_candidates`: about n^0.4 of them instead of n^0.7."""
+    return [k for k, _ in band_top_candidates(n)]
+
+
+def search_by_band_tops(n: int, grid: int | None = None) -> int:
+    """Same answer as :func:`search_loop`, looking only at band tops (the first candidate with the
+    largest value, as the loop's strict '>' keeps the smallest i)."""
+    k, best = 0, 0
+    for i, value in band_top_candidates(n, grid):
+        if value > best:
+            k, best = i, value
     return k
+
+
+def gap_below_top(n: int) -> int:
+    """s* = n - 1 - max(i*i mod n for i <= L): how far the loop's best value lies below the largest
+    residue n - 1 (computed from the band tops)."""
+    return _check_n(n) - 1 - max(value for _, value in band_top_candidates(n))
 
 
 def widths_for(n_max: int) -> dict:
@@ -81,5 +111,5 @@ def widths_for(n_max: int) -> dict:
         "n": n_max.bit_length(),                       # 31 for 2^30
         "i": (big_l + 1).bit_length(),                 # i runs up to L + 1: 22 for 2^30
         "q": quotient_bound(n_max).bit_length(),       # floor(i*i/n) < 2^q: 13 for 2^30
-        "m": (quotient_bound(n_max) + 1).bit_length(), # band index m + 1 <= n^0.4 + 1
+        "m": quotient_bound(n_max).bit_length(),       # band index m + 1 <= Q = floor(n_max^0.4): 13 for 2^30
     }

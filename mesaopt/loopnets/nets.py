@@ -5,21 +5,22 @@
   (:func:`build_unrolled` also merges the copies into one circuit, where they overlap like a pipeline).
 * :class:`PositionalSearch`: one shared per-position circuit computes i*i mod n at position i = 0..L,
   then a pairwise-max tree (shared comparator + multiplexer node) picks k with the loop's tie rule.
-* :class:`ShortcutSearch`: the same tree over band tops only, about n^0.4 positions instead of n^0.7.
+* :class:`ShortcutSearch`: the same tree over band tops only, floor(n_max^0.4) + 1 positions instead of n^0.7.
 
-The loop header is the only thing outside the weights: the caller gives n and its loop bound
-L = floor(n^0.7) (computed exactly by :func:`mesaopt.loopnets.loop.loop_bound`), as a for loop's range.
+(The strength-reduced recurrent cell is in :mod:`mesaopt.loopnets.reduced`.) The loop header is the only
+thing outside the weights: the caller gives n and its loop bound L = floor(n^0.7) (computed exactly by
+:func:`mesaopt.loopnets.loop.loop_bound`), as a for loop's range.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..circuits import (Circuit, CompiledCircuit, add, and_, const, from_bits, greater, increment, isqrt,
-                       minimum, mod_restoring, multiply, mux, not_, or_, to_bits)
-from .loop import N_MAX, loop_bound, widths_for
+from ..circuits import (Circuit, CompiledCircuit, add, and_, const, const_bits, from_bits, greater, increment,
+                        isqrt_rem, mod_restoring, multiply, mux, not_, or_, to_bits, zeros)
+from .loop import N_MAX, band_grid, loop_bound, widths_for
 from ..validation import require_int
 
-__all__ = ["cell_step", "build_cell", "build_unrolled", "run_unrolled", "unrolled_torch", "run_unrolled_torch",
+__all__ = ["n_and_bound", "state_inputs", "cell_step", "build_cell", "build_unrolled", "register_layers", "run_unrolled", "unrolled_torch", "run_unrolled_torch",
            "max_node", "build_max_node", "build_position_circuit", "build_candidate_circuit", "tree_argmax",
            "RecurrentSearch", "PositionalSearch", "ShortcutSearch"]
 
@@ -52,34 +53,56 @@ def cell_step(c: Circuit, state: dict, w: dict) -> dict:
     return {"i": new_i, "k": new_k, "best": new_best, "n": n, "L": big_l, "done": [new_done]}
 
 
-def _state_inputs(c: Circuit, w: dict) -> dict:
-    return {"i": c.input("i", w["i"]), "k": c.input("k", w["i"]), "best": c.input("best", w["n"]),
-            "n": c.input("n", w["n"]), "L": c.input("L", w["i"]), "done": c.input("done", 1)}
+def n_and_bound(c: Circuit, w: dict, n_max: int, fold_n: bool) -> tuple[list, list]:
+    """The bits of n and L: circuit inputs, or (``fold_n``) the constants n = n_max and L(n_max), which
+    the compiler folds into the weights (a network for that one n, like a compiled program with n fixed)."""
+    if fold_n:
+        return const_bits(n_max, w["n"]), const_bits(loop_bound(n_max), w["i"])
+    return c.input("n", w["n"]), c.input("L", w["i"])
 
 
-def build_cell(n_max: int = N_MAX) -> CompiledCircuit:
-    """The recurrent step cell for every n <= n_max (state in, next state out)."""
+def state_inputs(c: Circuit, widths: dict, n_max: int, fold_n: bool = False) -> dict:
+    """The state registers (name: width, in order) as inputs; n and L as :func:`n_and_bound` gives them."""
+    state = {}
+    for name, width in widths.items():
+        if name == "n":
+            state["n"], state["L"] = n_and_bound(c, widths, n_max, fold_n)
+        elif name != "L":
+            state[name] = c.input(name, width)
+    return state
+
+
+def _cell_widths(w: dict) -> dict:
+    return {"i": w["i"], "k": w["i"], "best": w["n"], "n": w["n"], "L": w["i"], "done": 1}
+
+
+def build_cell(n_max: int = N_MAX, fold_n: bool = False) -> CompiledCircuit:
+    """The recurrent step cell for every n <= n_max (state in, next state out); with ``fold_n``, the
+    cell for n = n_max alone (n and L constants, not inputs)."""
     w = widths_for(n_max)
-    c = Circuit(f"recurrent cell (n <= {n_max})")
-    new = cell_step(c, _state_inputs(c, w), w)
-    for name in ("i", "k", "best", "n", "L", "done"):         # same order as the inputs
+    c = Circuit(f"recurrent cell ({'n = ' if fold_n else 'n <= '}{n_max})")
+    new = cell_step(c, state_inputs(c, _cell_widths(w), n_max, fold_n), w)
+    for name in c.inputs:                                    # same order as the inputs
         c.output(name, new[name])
     return c.compile()
 
 
 def unrolled_torch(cell: CompiledCircuit, copies: int):
     """The unrolled feedforward net: the cell's dense nn.Linear stack copied ``copies`` times, a ReLU
-    after each copy's readout (its outputs are 0/1 bits, so the ReLU changes nothing)."""
+    after each copy's readout (its outputs are 0/1 bits, so the ReLU changes nothing), guarded like
+    every stack here (:class:`mesaopt.circuits.precision.ExactStack`)."""
+    import copy
+
     from torch import nn
 
-    import copy
+    from ..circuits.precision import ExactStack
 
     copies = require_int("copies", copies, 1, 1000)
     one = cell.to_torch()
     layers = []
     for _ in range(copies):
         layers += [*copy.deepcopy(one), nn.ReLU()]   # each copy stores its own (equal) weights
-    return nn.Sequential(*layers)
+    return ExactStack(*layers)
 
 
 def run_unrolled_torch(cell: CompiledCircuit, net, ns) -> np.ndarray:
@@ -104,11 +127,27 @@ def build_unrolled(n_max: int, copies: int | None = None) -> CompiledCircuit:
     w = widths_for(n_max)
     copies = loop_bound(n_max) if copies is None else require_int("copies", copies, 1, 10_000)
     c = Circuit(f"unrolled ({copies} copies, n <= {n_max})")
-    state = _state_inputs(c, w)
+    state = state_inputs(c, _cell_widths(w), n_max)
     for _ in range(copies):
         state = cell_step(c, state, w)
     c.output("k", state["k"])
     return c.compile()
+
+
+def register_layers(n_max: int, copies: int) -> dict:
+    """In the merged unrolled circuit, the layer at which each register's new value is ready after each
+    copy of the cell: {register: [layer after copy 1, after copy 2, ...]}. The register that gains the
+    most layers per copy is the chain that sets the merged net's depth."""
+    w = widths_for(n_max)
+    copies = require_int("copies", copies, 1, 1000)
+    c = Circuit("register layers")
+    state = state_inputs(c, _cell_widths(w), n_max)
+    ready = {name: [] for name in ("i", "done", "k", "best")}
+    for _ in range(copies):
+        state = cell_step(c, state, w)
+        for name in ready:
+            ready[name].append(max((c.layer[u] for v in state[name] for u in v.terms), default=0))
+    return ready
 
 
 def run_unrolled(net: CompiledCircuit, ns) -> np.ndarray:
@@ -121,31 +160,39 @@ class RecurrentSearch:
     """The cell applied L times with the same weights; a batch runs until every row is done."""
 
     name = "recurrent"
+    carried = ("i", "k", "best", "done")          # the registers a step changes
 
     def __init__(self, n_max: int = N_MAX):
         self.n_max = require_int("n_max", n_max, 1, N_MAX)
         self.cell = build_cell(self.n_max)
 
+    def _check(self, ns) -> np.ndarray:
+        return _check_ns(ns, self.n_max)
+
     def initial_state(self, ns) -> dict:
-        ns = _check_ns(ns, self.n_max)
+        ns = self._check(ns)
         z = np.zeros_like(ns)
         return {"i": z + 1, "k": z.copy(), "best": z.copy(), "n": ns, "L": _loop_bounds(ns), "done": z.copy()}
+
+    def steps(self, state: dict) -> int:
+        """Applications of the cell that finish every row of ``state`` (i = 1..L: L of them)."""
+        return int(state["L"].max())
 
     def step(self, state: dict) -> dict:
         out = self.cell.run(**state)
         return {**state, **out}
 
     def run(self, ns, skip_done: bool = True, progress=None) -> np.ndarray:
-        """k for every n. ``skip_done`` leaves finished rows out of later steps (they are a fixed
-        point of the cell, which the tests check), which only saves time. ``progress``: a progress bar
-        (``tqdm``), advanced by one per step."""
+        """k for every n. ``skip_done`` leaves finished rows out of later steps (their k, best, i and
+        done never change again, which the tests check), which only saves time. ``progress``: a
+        progress bar (``tqdm``), advanced by one per step."""
         state = self.initial_state(ns)
-        steps = int(state["L"].max())
+        steps = self.steps(state)
         for t in range(steps):
             rows = np.flatnonzero(state["done"] == 0) if skip_done else slice(None)
             sub = {k: v[rows] for k, v in state.items()}
             new = self.step(sub)
-            for k in ("i", "k", "best", "done"):
+            for k in self.carried:
                 state[k][rows] = new[k]
             if progress is not None:
                 progress.update(1)
@@ -156,15 +203,15 @@ class RecurrentSearch:
         """Same as :meth:`run`, through the cell's dense ``nn.Linear`` stack (slow; for checking)."""
         net = net if net is not None else self.cell.to_torch()
         state = self.initial_state(ns)
-        for _ in range(int(state["L"].max())):
+        for _ in range(self.steps(state)):
             state = {**state, **self.cell.run_dense(net, **state)}
         return state["k"]
 
     def trace(self, n: int) -> list[dict]:
-        """The state (i, k, best, done) before each step and after the last, for one n."""
+        """The state before each step and after the last, for one n."""
         state = self.initial_state([n])
         rows = [{k: int(v[0]) for k, v in state.items()}]
-        for _ in range(int(state["L"][0])):
+        for _ in range(self.steps(state)):
             state = self.step(state)
             rows.append({k: int(v[0]) for k, v in state.items()})
         return rows
@@ -210,11 +257,12 @@ def _ragged(lengths: np.ndarray):
     return rows, cols
 
 
-def build_position_circuit(n_max: int = N_MAX) -> CompiledCircuit:
-    """At position i (0..L): value = (i*i mod n) if i <= L else 0."""
+def build_position_circuit(n_max: int = N_MAX, fold_n: bool = False) -> CompiledCircuit:
+    """At position i (0..L): value = (i*i mod n) if i <= L else 0 (``fold_n``: for n = n_max alone)."""
     w = widths_for(n_max)
-    c = Circuit(f"position circuit (n <= {n_max})")
-    i, n, big_l = c.input("i", w["i"]), c.input("n", w["n"]), c.input("L", w["i"])
+    c = Circuit(f"position circuit ({'n = ' if fold_n else 'n <= '}{n_max})")
+    i = c.input("i", w["i"])
+    n, big_l = n_and_bound(c, w, n_max, fold_n)
     valid = not_(greater(c, i, big_l))
     value = mod_restoring(c, multiply(c, i, i), n, w["q"])
     c.output("v", [and_(c, valid, b) for b in value])
@@ -240,38 +288,56 @@ class PositionalSearch:
         return _tree_over_positions(self.node, (len(ns), int(big_l.max()) + 1), rows, cols, cols, out["v"])
 
 
-def build_candidate_circuit(n_max: int = N_MAX) -> CompiledCircuit:
-    """At position m: top = min(L, isqrt((m+1) n - 1)) and value = top*top mod n."""
+def build_candidate_circuit(n_max: int = N_MAX, fold_n: bool = False) -> CompiledCircuit:
+    """At band position m: x = (m+1) n - 1, (r, rem) = isqrt with remainder of x; the candidate is
+    (r, n - 1 - rem) if rem < n (band m is not empty) and r < L (the band lies below L's), else (0, 0).
+    No square and no mod: r*r mod n = n - 1 - rem follows from x = r*r + rem. (``fold_n``: for
+    n = n_max alone.)"""
     w = widths_for(n_max)
-    c = Circuit(f"band-top circuit (n <= {n_max})")
-    m, n, big_l = c.input("m", w["m"]), c.input("n", w["n"]), c.input("L", w["i"])
+    c = Circuit(f"band-top circuit ({'n = ' if fold_n else 'n <= '}{n_max})")
+    m = c.input("m", w["m"])
+    n, big_l = n_and_bound(c, w, n_max, fold_n)
     product = multiply(c, increment(c, m)[:w["m"]], n)                 # (m + 1) n  >= 1
     minus_one = add(c, product, [const(1) for _ in product])[0]       # + (2^w - 1) = -1 mod 2^w
-    top = minimum(c, isqrt(c, minus_one), big_l)[:w["i"]]
-    c.output("k", top)
-    c.output("v", mod_restoring(c, multiply(c, top, top), n, w["q"]))
+    root, rem = isqrt_rem(c, minus_one)
+    root = root[:w["i"]]
+    valid = and_(c, greater(c, n, rem), greater(c, big_l, root))
+    value = add(c, n, [not_(b) for b in rem + zeros(w["n"] - len(rem))])[0]   # n + ~rem = n - 1 - rem
+    c.output("k", [and_(c, valid, b) for b in root])
+    c.output("v", [and_(c, valid, b) for b in value[:(n_max - 1).bit_length() or 1]])
     return c.compile()
 
 
 class ShortcutSearch:
-    """Band tops only: positions m = 0..floor(L^2/n), plus the loop's initial k = 0 on the left."""
+    """Band tops only: the band-top circuit at the fixed positions m = 0..Q-1 (Q = floor(n_max^0.4),
+    the same for every n), the position circuit once at i = L, then the max tree over the Q + 1
+    candidates in that order (indices never decrease along it, so ties keep the smaller index)."""
 
     name = "shortcut"
 
-    def __init__(self, n_max: int = N_MAX):
+    def __init__(self, n_max: int = N_MAX, parts: dict | None = None):
         self.n_max = require_int("n_max", n_max, 1, N_MAX)
         w = widths_for(self.n_max)
-        self.candidate = build_candidate_circuit(self.n_max)
-        self.node = build_max_node(w["i"], w["n"])
+        self.grid = band_grid(self.n_max)
+        if parts is None:
+            parts = {"candidate": build_candidate_circuit(self.n_max),
+                     "last": build_position_circuit(self.n_max), "node": build_max_node(w["i"], w["n"])}
+        self.candidate, self.last, self.node = parts["candidate"], parts["last"], parts["node"]
+
+    def parts(self) -> dict:
+        """The three compiled circuits, by name (what :mod:`mesaopt.loopnets.shipped` stores)."""
+        return {"candidate": self.candidate, "last": self.last, "node": self.node}
 
     def run(self, ns, chunk_positions: int = 1 << 10) -> np.ndarray:
         ns = _check_ns(ns, self.n_max)
         big_l = _loop_bounds(ns)
-        bands = big_l * big_l // ns + 1
-        rows, cols = _ragged(bands)
+        rows = np.repeat(np.arange(len(ns)), self.grid)
+        cols = np.tile(np.arange(self.grid), len(ns))
         out = _run_in_chunks(self.candidate, chunk_positions, m=cols, n=ns[rows], L=big_l[rows])
-        # column 0 stays k = 0 with value 0 (the loop's start); band m sits in column m + 1
-        return _tree_over_positions(self.node, (len(ns), int(bands.max()) + 1), rows, cols + 1, out["k"], out["v"])
+        last = self.last.run(i=big_l, n=ns, L=big_l)["v"]
+        ks = np.concatenate([out["k"].reshape(len(ns), self.grid), big_l[:, None]], axis=1)
+        vs = np.concatenate([out["v"].reshape(len(ns), self.grid), last[:, None]], axis=1)
+        return tree_argmax(self.node, ks, vs)[0]
 
 
 def _run_in_chunks(circuit: CompiledCircuit, chunk: int, **inputs) -> dict:

@@ -1,4 +1,4 @@
-"""How big must a network that runs the loop be? Sizes of the four forms and of a lookup table.
+"""How big must a network that runs the loop be? Sizes of the network forms and of a lookup table.
 
 For a network that answers every n <= n_max, each row gives
 
@@ -9,33 +9,36 @@ For a network that answers every n <= n_max, each row gives
 
 The sizes come from the compiled circuits themselves (``CompiledCircuit.sizes``); only the unrolled form
 (L copies of the cell) and the lookup table are computed by formula (checked against built cases in tests).
+:func:`fixed_n_sizes` gives the same forms compiled for one fixed n (n constant-folded into the weights),
+the like-for-like comparison with a compiler that takes n as a constant of the program.
 """
 from __future__ import annotations
 
+import json
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
-from .loop import loop_bound, widths_for
+from .loop import band_grid, loop_bound, widths_for
 from .nets import build_candidate_circuit, build_cell, build_max_node, build_position_circuit
+from .reduced import build_reduced_cell
 from ..validation import require_int
 
-__all__ = ["TRACR_ANCHORS", "FORMS", "part_sizes", "size_rows", "size_table", "plot_sizes", "table_text",
-           "crossover", "size_column", "loglog_slope"]
+__all__ = ["FORMS", "part_sizes", "size_rows", "size_table", "plot_sizes", "table_text", "crossover",
+           "size_column", "loglog_slope", "fixed_n_sizes", "load_tracr_sizes", "tracr_summary"]
 
-# Compiled-transformer anchor (Lindner et al. 2023, Tracr; numbers as given in the book's REFERENCES):
-# the loop compiled with n fixed, one position per candidate, parameters grow about as m^2 (m = n^0.7).
-TRACR_ANCHORS = {64: 65_000, 1024: 2_800_000, 2048: 7_400_000}
-
-FORMS = ("lookup", "recurrent", "unrolled", "positional", "shortcut")
+FORMS = ("lookup", "recurrent", "reduced", "unrolled", "positional", "shortcut")
 
 
 @lru_cache(maxsize=None)
-def part_sizes(n_max: int) -> dict:
-    """Sizes of the compiled building circuits for networks that handle every n <= n_max."""
+def part_sizes(n_max: int, fold_n: bool = False) -> dict:
+    """Sizes of the compiled building circuits for networks that handle every n <= n_max (``fold_n``:
+    n = n_max only, n and L folded into the weights as constants)."""
     w = widths_for(n_max)
-    return {"cell": build_cell(n_max).sizes(), "position": build_position_circuit(n_max).sizes(),
-            "candidate": build_candidate_circuit(n_max).sizes(),
+    return {"cell": build_cell(n_max, fold_n).sizes(), "reduced": build_reduced_cell(n_max, fold_n).sizes(),
+            "position": build_position_circuit(n_max, fold_n).sizes(),
+            "candidate": build_candidate_circuit(n_max, fold_n).sizes(),
             "node": build_max_node(w["i"], w["n"]).sizes()}
 
 
@@ -48,36 +51,67 @@ def _nodes(leaves: int) -> int:
     return (1 << _levels(leaves)) - 1
 
 
+def _search_rows(p: dict, big_l: int, grid: int) -> list[dict]:
+    """The rows of the four search forms that share weights, from their parts' sizes (``p``), the loop
+    bound L of the n answered and the shortcut's band grid."""
+    cell, red, pos, cand, node = p["cell"], p["reduced"], p["position"], p["candidate"], p["node"]
+    return [
+        {"form": "recurrent", "dense_params": cell["dense_params"], "nonzero": cell["nonzero_weights"],
+         "work": big_l * cell["nonzero_weights"], "depth": cell["depth"], "steps": big_l, "positions": 1},
+        {"form": "reduced", "dense_params": red["dense_params"], "nonzero": red["nonzero_weights"],
+         "work": (big_l + 1) * red["nonzero_weights"], "depth": red["depth"], "steps": big_l + 1, "positions": 1},
+        {"form": "positional", "dense_params": pos["dense_params"] + node["dense_params"],
+         "nonzero": pos["nonzero_weights"] + node["nonzero_weights"],
+         "work": (big_l + 1) * pos["nonzero_weights"] + _nodes(big_l + 1) * node["nonzero_weights"],
+         "depth": pos["depth"] + _levels(big_l + 1) * node["depth"], "steps": 1, "positions": big_l + 1},
+        # the band-top circuit at grid positions, the position circuit once (at i = L), the tree
+        {"form": "shortcut", "dense_params": cand["dense_params"] + pos["dense_params"] + node["dense_params"],
+         "nonzero": cand["nonzero_weights"] + pos["nonzero_weights"] + node["nonzero_weights"],
+         "work": grid * cand["nonzero_weights"] + pos["nonzero_weights"] + _nodes(grid + 1) * node["nonzero_weights"],
+         "depth": max(cand["depth"], pos["depth"]) + _levels(grid + 1) * node["depth"], "steps": 1,
+         "positions": grid + 1},
+    ]
+
+
 def size_rows(n_max: int) -> list[dict]:
     """One row per form for networks that answer every n <= n_max."""
     n_max = require_int("n_max", n_max, 2, 2 ** 30)
     w = widths_for(n_max)
     big_l = loop_bound(n_max)
-    bands = big_l * big_l // n_max + 1
     p = part_sizes(n_max)
-    cell, pos, cand, node = p["cell"], p["position"], p["candidate"], p["node"]
+    cell = p["cell"]
     lookup_dense = n_max * (w["n"] + 1) + (n_max + 1) * w["i"]   # one unit per n, then k's bits
-    rows = [
-        {"form": "lookup", "dense_params": lookup_dense, "nonzero": lookup_dense, "work": lookup_dense,
-         "depth": 2, "steps": 1},
-        {"form": "recurrent", "dense_params": cell["dense_params"], "nonzero": cell["nonzero_weights"],
-         "work": big_l * cell["nonzero_weights"], "depth": cell["depth"], "steps": big_l},
-        {"form": "unrolled", "dense_params": big_l * cell["dense_params"],
-         "nonzero": big_l * cell["nonzero_weights"], "work": big_l * cell["nonzero_weights"],
-         "depth": big_l * cell["depth"], "steps": 1},
-        {"form": "positional", "dense_params": pos["dense_params"] + node["dense_params"],
-         "nonzero": pos["nonzero_weights"] + node["nonzero_weights"],
-         "work": (big_l + 1) * pos["nonzero_weights"] + _nodes(big_l + 1) * node["nonzero_weights"],
-         "depth": pos["depth"] + _levels(big_l + 1) * node["depth"], "steps": 1},
-        {"form": "shortcut", "dense_params": cand["dense_params"] + node["dense_params"],
-         "nonzero": cand["nonzero_weights"] + node["nonzero_weights"],
-         "work": bands * cand["nonzero_weights"] + _nodes(bands + 1) * node["nonzero_weights"],
-         "depth": cand["depth"] + _levels(bands + 1) * node["depth"], "steps": 1},
-    ]
+    rows = [{"form": "lookup", "dense_params": lookup_dense, "nonzero": lookup_dense, "work": lookup_dense,
+             "depth": 2, "steps": 1, "positions": 1},
+            {"form": "unrolled", "dense_params": big_l * cell["dense_params"],
+             "nonzero": big_l * cell["nonzero_weights"], "work": big_l * cell["nonzero_weights"],
+             "depth": big_l * cell["depth"], "steps": 1, "positions": 1}]
+    rows += _search_rows(p, big_l, band_grid(n_max))
+    rows.sort(key=lambda r: FORMS.index(r["form"]))
     for row in rows:
         row["n_max"] = n_max
-        row["positions"] = {"positional": big_l + 1, "shortcut": bands + 1}.get(row["form"], 1)
     return rows
+
+
+def fixed_n_sizes(n: int) -> dict:
+    """{form: row} for the four weight-sharing forms compiled for one fixed n (n and L constants folded
+    into the weights): what a compiler that takes n as a constant of the program must be compared with."""
+    n = require_int("n", n, 2, 2 ** 30)
+    rows = _search_rows(part_sizes(n, fold_n=True), loop_bound(n), band_grid(n))
+    return {row["form"]: {**row, "n": n} for row in rows}
+
+
+def load_tracr_sizes(path) -> dict | None:
+    """The Tracr measurements of ``experiments/results/tracr_loop_sizes.json`` (written by
+    ``experiments/tracr_loop_sizes.py``): {"status", "verified": {n: run}, "unverified": {n: run},
+    "versions"}, or None when the file does not exist."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    return {"status": data.get("status"), "versions": data.get("versions", {}),
+            "verified": {int(n): r for n, r in data.get("runs", {}).items() if r.get("verified")},
+            "unverified": {int(n): r for n, r in data.get("unverified_runs", {}).items()}}
 
 
 def size_table(n_values, progress=None) -> list[dict]:
@@ -124,14 +158,14 @@ def table_text(rows: list[dict], columns=("form", "n_max", "dense_params", "nonz
 
 
 def plot_sizes(rows: list[dict], highlight: int | None = None):
-    """Log-log plots against n_max: stored parameters (dense and nonzero), work per answer (with the
-    Tracr anchor), and Linear layers run one after another (depth x steps). Returns a Figure."""
+    """Log-log plots against n_max: stored parameters (dense and nonzero), work per answer, and Linear
+    layers run one after another (depth x steps). Returns a Figure."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(15, 4.2))
     axes = fig.subplots(1, 3)
-    colors = dict(zip(FORMS, ("tab:gray", "tab:blue", "tab:purple", "tab:orange", "tab:green")))
-    markers = dict(zip(FORMS, ("s", "o", "D", "^", "v")))      # lines overlap: markers tell them apart
+    colors = dict(zip(FORMS, ("tab:gray", "tab:blue", "tab:cyan", "tab:purple", "tab:orange", "tab:green")))
+    markers = dict(zip(FORMS, ("s", "o", "P", "D", "^", "v")))      # lines overlap: markers tell them apart
     for form in FORMS:
         sub = sorted((r for r in rows if r["form"] == form), key=lambda r: r["n_max"])
         ns = [r["n_max"] for r in sub]
@@ -141,9 +175,6 @@ def plot_sizes(rows: list[dict], highlight: int | None = None):
             axes[0].plot(ns, [r["nonzero"] for r in sub], "--", label=f"{form} (nonzero)", **style)
         axes[1].plot(ns, [r["work"] for r in sub], "-", label=form, **style)
         axes[2].plot(ns, [r["depth"] * r["steps"] for r in sub], "-", label=form, **style)
-    for ax in axes[:2]:
-        ax.plot(list(TRACR_ANCHORS), list(TRACR_ANCHORS.values()), "k*", ms=10,
-                label="Tracr, n fixed (Lindner et al.)")
     for ax in axes:
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
@@ -162,3 +193,52 @@ def plot_sizes(rows: list[dict], highlight: int | None = None):
     axes[2].legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def _slope(xs, ys) -> float:
+    return float(np.polyfit(np.log(np.asarray(xs, float)), np.log(np.asarray(ys, float)), 1)[0])
+
+
+def tracr_summary(tracr: dict | None, fixed: dict) -> tuple[list, str, str]:
+    """Table rows, a Markdown paragraph and a one-sentence summary comparing Tracr's compiled transformers
+    (``tracr`` from :func:`load_tracr_sizes`, or None) with our positional network compiled for the same
+    fixed n (``fixed``: {n: :func:`fixed_n_sizes` (n)}). Every number in the text comes from these
+    arguments."""
+    verified = (tracr or {}).get("verified", {})
+    rows = []
+    for n in sorted(fixed):
+        ours = fixed[n]["positional"]
+        run = verified.get(n)
+        rows.append([n, loop_bound(n), f"{run['params']:,}" if run else "not measured",
+                     f"{run['nonzero_params']:,}" if run else "-", f"{ours['dense_params']:,}", f"{ours['nonzero']:,}"])
+    unmeasured = ("How this compares with a general-purpose transformer compiler was not measured in this copy "
+                  "of the book (see *Like with like*).")
+    if tracr is None:
+        return rows, ("This copy of the book has no Tracr measurement: `experiments/results/tracr_loop_sizes.json` "
+                      "is missing. The script `experiments/tracr_loop_sizes.py` writes it, in an environment of its "
+                      "own, because Tracr needs jax and dm-haiku, which the book does not install. So no Tracr "
+                      "number is quoted here."), unmeasured
+    common = sorted(n for n in verified if n in fixed)
+    if not common:
+        return rows, (f"The Tracr run stored with the book (status: {tracr.get('status')}) has no model that gives "
+                      "the loop's answer at the n compared here, so no Tracr number is quoted."), unmeasured
+    top = common[-1]
+    theirs, ours = verified[top], fixed[top]["positional"]
+    version = tracr.get("versions", {}).get("tracr-pypi", "?")
+    text = (f"Tracr (`tracr-pypi` {version}) compiled the loop, with n fixed, into transformers that give the "
+            f"loop's answer for {len(common)} of the n compared (n = {common[0]} to {top}). At n = {top} its model "
+            f"has {theirs['params']:,} parameters ({theirs['nonzero_params']:,} nonzero); our positional network "
+            f"compiled for that n alone has {ours['dense_params']:,} ({ours['nonzero']:,} nonzero), "
+            f"{theirs['params'] / ours['dense_params']:.0f} times fewer parameters and "
+            f"{theirs['nonzero_params'] / ours['nonzero']:.0f} times fewer nonzero ones.")
+    if len(common) >= 3:
+        text += (f" Over these n, Tracr's parameter count grows with log-log slope "
+                 f"{_slope(common, [verified[n]['params'] for n in common]):.2f} in n, ours with "
+                 f"{_slope(common, [fixed[n]['positional']['dense_params'] for n in common]):.2f}.")
+    wrong = sorted(tracr.get("unverified", {}))
+    if wrong:
+        text += (f" For n = {', '.join(str(n) for n in wrong)} Tracr's models compile but give a wrong answer "
+                 "(see the script's notes), so they are not compared.")
+    short = (f"For one fixed n = {top}, Tracr's compiled transformer has {theirs['params']:,} parameters against "
+             f"{ours['dense_params']:,} for our positional network compiled for that n.")
+    return rows, text, short
