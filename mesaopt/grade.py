@@ -40,7 +40,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["EXERCISES", "Exercise", "Row", "chapters", "grade_notebook", "identify_chapter", "main"]
+__all__ = ["EXERCISES", "Exercise", "Row", "chapters", "grade_notebook", "identify_chapter", "main", "poll_kernel_channels_in_slices"]
 
 
 @dataclass(frozen=True)
@@ -229,7 +229,40 @@ def _check_in_kernel(namespace: dict, label: str, function: str, checker: str, p
 
 
 # ---------------------------------------------------------------------------------------------------
-# In the grader's process.
+# In the grader's process (and in the book build, book/_ext/kernel_polling.py).
+
+POLL_SLICE_SECONDS = 0.5
+
+
+def poll_kernel_channels_in_slices(slice_seconds: float = POLL_SLICE_SECONDS) -> None:
+    """Make nbclient notice a kernel's reply within ``slice_seconds`` instead of at the cell's time limit.
+
+    nbclient mimics a front end's Output widget: while it awaits a cell's reply on the shell socket, it sends
+    the widget's state to the kernel on that same socket. With pyzmq's asyncio sockets the send can consume the
+    socket's edge-triggered "readable" event, so the waiting poll never wakes up: the reply sits in the socket
+    until the cell's time limit, when a last poll finds it and the cell "succeeds" (jupyter/nbclient#312). In
+    the book build that was the chapter that took ~300 s instead of ~30 s. Polling in short slices, each
+    starting with a real poll of the socket, bounds the loss to one slice. Idempotent; affects this process's
+    asynchronous kernel clients only (nbval's blocking client does not have the problem).
+    """
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    if getattr(AsyncZMQSocketChannel.get_msg, "_polls_in_slices", False):
+        return
+    from queue import Empty
+
+    async def get_msg(self, timeout: float | None = None) -> dict:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait = slice_seconds if deadline is None else max(0.0, min(slice_seconds, deadline - time.monotonic()))
+            if await self.socket.poll(int(wait * 1000)):
+                return await self._recv()
+            if deadline is not None and time.monotonic() >= deadline:
+                raise Empty
+
+    get_msg._polls_in_slices = True
+    AsyncZMQSocketChannel.get_msg = get_msg
+
 
 _TIMEOUT = "MesaoptGradeTimeout"  # the error nbclient reports, after interrupting the kernel, for a cell out of time
 
@@ -240,6 +273,7 @@ def _runner(nb, cwd: str):
 
     from nbclient import NotebookClient
 
+    poll_kernel_channels_in_slices()
     labels = [ex.label for ex in EXERCISES]
 
     class Runner(NotebookClient):
