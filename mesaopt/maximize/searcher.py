@@ -41,12 +41,13 @@ from mesaopt.maximize.training import POOL_SIZE, training_pool
 from mesaopt.validation import require_choice, require_float, require_int
 
 __all__ = ["CandidateScorer", "SEARCHER_LOSSES", "SEARCHER_SETTINGS", "SEARCHER_RANK_THRESHOLD", "train_searcher",
-           "candidate_points", "learned_scores", "rank_correlation_rows", "score_rank_correlation", "is_searcher"]
+           "candidate_points", "forward_multiply_adds", "learned_scores", "rank_correlation_rows", "score_rank_correlation", "is_searcher"]
 
 SEARCHER_LOSSES = ("regret", "every_candidate")
-#: The main variant's training settings (3552 weights at degree 6; a few seconds on one core).
-#: Batch size, number of updates, optimizer and learning rate are the regret MLP's (``train_mlp``'s defaults).
-SEARCHER_SETTINGS = dict(width=48, features=24, frequencies=8, train_candidates=32, updates=3000, batch_size=256,
+#: The main variant's training settings (3552 weights at degree 6; a few seconds on one core). Batch size, number
+#: of updates, optimizer and learning rate are the regret MLP's (``train_mlp``'s defaults). ``frequencies`` None
+#: means degree + 2 (8 at degree 6), so higher degrees get finer features of x.
+SEARCHER_SETTINGS = dict(width=48, features=24, frequencies=None, train_candidates=32, updates=3000, batch_size=256,
                          lr=3e-3)
 #: A model is labelled a searcher when the median, over test polynomials, of the per-polynomial Spearman
 #: correlation between its score and P at 64 evenly spaced candidates is at least this. Fixed from the controls:
@@ -75,18 +76,18 @@ class CandidateScorer(nn.Module):
     """Scores candidates x_j with s(c, x_j) = a(c) . b(F(x_j)) and answers with the best one.
 
     ``width``: hidden units of a and of b; ``features``: the length of the two embeddings;
-    ``frequencies``: Fourier features of x (2 per frequency); ``candidates``: the default number of
-    evenly spaced candidates at test time.
+    ``frequencies``: Fourier features of x (2 per frequency; None: degree + 2); ``candidates``: the default
+    number of evenly spaced candidates at test time.
     """
 
     def __init__(self, degree: int = DEFAULT_DEGREE, basis: str = DEFAULT_BASIS, width: int = 48, features: int = 24,
-                 frequencies: int = 8, candidates: int = 64):
+                 frequencies: int | None = None, candidates: int = 64):
         super().__init__()
         self.degree = _check_degree_basis(degree, basis)
         self.basis = basis
         self.width = require_int("width", width, 1, 4096)
         self.features = require_int("features", features, 1, 4096)
-        self.frequencies = require_int("frequencies", frequencies, 1, 256)
+        self.frequencies = require_int("frequencies", self.degree + 2 if frequencies is None else frequencies, 1, 256)
         self.candidates = require_int("candidates", candidates, 2, 1_000_000)
         self.train_candidates = None  # set by train_searcher
         self.register_buffer("omega", torch.arange(1, self.frequencies + 1, dtype=torch.float32) * np.pi,
@@ -129,7 +130,7 @@ class CandidateScorer(nn.Module):
 
 def train_searcher(degree: int = DEFAULT_DEGREE, seed: int = 0, basis: str = DEFAULT_BASIS, loss: str = "regret",
                    width: int = SEARCHER_SETTINGS["width"], features: int = SEARCHER_SETTINGS["features"],
-                   frequencies: int = SEARCHER_SETTINGS["frequencies"],
+                   frequencies: int | None = SEARCHER_SETTINGS["frequencies"],
                    train_candidates: int = SEARCHER_SETTINGS["train_candidates"],
                    updates: int = SEARCHER_SETTINGS["updates"], batch_size: int = SEARCHER_SETTINGS["batch_size"],
                    lr: float = SEARCHER_SETTINGS["lr"], progress=False, callback=None) -> CandidateScorer:
@@ -197,6 +198,26 @@ def train_searcher(degree: int = DEFAULT_DEGREE, seed: int = 0, basis: str = DEF
     model.train_seconds = time.perf_counter() - start
     model.loss_name = loss
     return model
+
+
+def forward_multiply_adds(model: CandidateScorer, candidates: int | None = None, batch_size: int | None = None) -> float:
+    """Multiply-adds of one answer (the rule of ``6 N D`` counting: weight products only, biases and
+    activations left out).
+
+    With ``batch_size`` None, a test-time answer over ``candidates`` points (default ``model.candidates``):
+    the polynomial's embedding a(c), one dot product of length ``features`` per candidate, and nothing for the
+    candidates' embeddings b(F(x_j)), which do not depend on P and are computed once (a table of
+    ``candidates x features`` numbers, like grid search's basis table). With ``batch_size``, one training example:
+    the same with ``candidates`` training candidates, plus their embeddings computed once per batch and shared
+    by its ``batch_size`` examples.
+    """
+    m = require_int("candidates", model.candidates if candidates is None else candidates, 1, None)
+    a = sum(layer.in_features * layer.out_features for layer in model.embed_polynomial if isinstance(layer, nn.Linear))
+    b = sum(layer.in_features * layer.out_features for layer in model.embed_candidate if isinstance(layer, nn.Linear))
+    per_answer = a + m * model.features
+    if batch_size is None:
+        return float(per_answer)
+    return per_answer + m * b / require_int("batch_size", batch_size, 1, None)
 
 
 def learned_scores(model: CandidateScorer, coeffs, candidates=64) -> np.ndarray:
