@@ -78,8 +78,9 @@ def provenance() -> dict:
             "packages": versions, "git": {"commit": commit, "dirty": dirty}}
 
 
-def run(specs: dict, work, path: Path, design: dict) -> dict:
-    """Run every spec ``{key: spec}`` whose key ``path`` does not hold yet; rewrite the file after each run."""
+def run(specs: dict, work, path: Path, design: dict, command: str) -> dict:
+    """Run every spec ``{key: spec}`` whose key ``path`` does not hold yet; rewrite the file after each run.
+    ``command`` is recorded as the session's command line."""
     import torch
 
     torch.set_num_threads(1)
@@ -87,7 +88,7 @@ def run(specs: dict, work, path: Path, design: dict) -> dict:
     if data["design"] != json.loads(json.dumps(design)):
         sys.exit(f"{path} holds results of another design; move it away or pass --out to start afresh")
     data["provenance"] = provenance()
-    session = {"command": shlex.join([Path(sys.executable).name, *sys.argv]), "started": _now(),
+    session = {"command": command, "started": _now(),
                "load_average_start": _load(), "runs_before": len(data["runs"])}
     data["sessions"].append(session)
     pending = [key for key in specs if key not in data["runs"]]
@@ -124,6 +125,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, help="results file (default results/ch1_searcher.json or "
                         "results/ch1_memorize_search.json)")
     args = parser.parse_args(argv)
+    command = shlex.join([Path(sys.executable).name, *(sys.argv if argv is None else [sys.argv[0], *argv])])
     if args.seeds is not None and min(args.seeds) < 0:
         parser.error("seeds must be at least 0")
     if not all(2 <= d <= 16 for d in args.degrees):
@@ -135,7 +137,7 @@ def main(argv=None) -> int:
         seeds = sorted(set(args.seeds or SEEDS))
         specs = {f"seed-{s}": {"seed": s, **tiny} for s in seeds}
         out = args.out or RESULTS / "ch1_searcher.json"
-        data = run(specs, S.seed_statistics, out, S.design(seeds))
+        data = run(specs, S.seed_statistics, out, S.design(seeds), command)
     else:
         seeds = sorted(set(args.seeds or DEGREE_SEEDS))
         degrees = sorted(set(args.degrees))
@@ -144,7 +146,7 @@ def main(argv=None) -> int:
         specs.update({f"trained-d{d}-seed-{s}": {"part": "trained", "degree": d, "seed": s, **tiny}
                       for d in degrees for s in seeds})
         out = args.out or RESULTS / "ch1_memorize_search.json"
-        data = run(specs, S.degree_statistics, out, S.degree_design(degrees, seeds))
+        data = run(specs, S.degree_statistics, out, S.degree_design(degrees, seeds), command)
     print(f"{len(data['runs'])} runs in {out}")
     return 0
 

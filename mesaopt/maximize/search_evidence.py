@@ -101,9 +101,10 @@ def score_intervention(model: CandidateScorer, coeffs, candidates: int = 64, see
 
 
 def bump_polynomial(centers, degree: int, basis: str = DEFAULT_BASIS) -> np.ndarray:
-    """Coefficients of the degree-``degree`` polynomial that peaks at each center t with value 1 there: the
-    reproducing kernel of the polynomials of that degree on [0, 1], K_t(x) / K_t(t) (Legendre basis:
-    coefficient k is (2k + 1) L_k(2t - 1) / K_t(t)); shape (count, degree + 1)."""
+    """Coefficients of a degree-``degree`` bump at each center t, with value 1 at t: the reproducing kernel of the
+    polynomials of that degree on [0, 1], K_t(x) / K_t(t) (Legendre basis: coefficient k is
+    (2k + 1) L_k(2t - 1) / K_t(t)). Its peak lies at or near t (within 0.03 at degree 6); shape
+    (count, degree + 1)."""
     if basis != "legendre":
         raise ValueError("bump_polynomial is written for the Legendre basis")
     centers = np.asarray(centers, dtype=np.float64).reshape(-1)

@@ -14,6 +14,7 @@ whose compute per answer matches the regret MLP's).
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from functools import lru_cache
@@ -37,7 +38,8 @@ from mesaopt.maximize.training import STANDARD_SETTINGS, predict, train_mlp, tra
 __all__ = ["SEARCHER_KEYS", "TRAINED_KEYS", "FIXED_KEYS", "LABELS", "MEMORY_SIZE", "chapter_test", "jump_paths",
            "fixed_models", "answer_functions", "evidence_statistics", "seed_statistics", "design", "slug",
            "mean_interval", "seed_summary", "outside_stored_range", "degree_statistics", "mlp_multiply_adds",
-           "degree_design", "TEST_COUNT_DEGREES", "LOOKUP_BUDGETS", "INDEX_LEVELS", "train_chapter_models"]
+           "degree_design", "TEST_COUNT_DEGREES", "LOOKUP_BUDGETS", "INDEX_LEVELS", "train_chapter_models",
+           "load_stored", "check_design", "interval_text", "interval_glue", "degree_tables"]
 
 SEARCHER_KEYS = ("searcher", "searcher_every")
 TRAINED_KEYS = (*SEARCHER_KEYS, "mlp_squared", "mlp_regret", "refiner")
@@ -197,6 +199,20 @@ def seed_summary(runs: dict) -> dict:
     return summary
 
 
+def interval_text(entry: dict, spec: str = ".2f") -> str:
+    """"mean (low to high)": one :func:`seed_summary` entry with its 95 % interval, formatted with ``spec``."""
+    return f"{entry['mean']:{spec}} ({entry['low']:{spec}} to {entry['high']:{spec}})"
+
+
+def interval_glue(summary: dict, names: dict) -> dict:
+    """``{glue: mean, glue_low: low, glue_high: high}`` for each ``{stored name: glue name}`` of ``names``."""
+    out = {}
+    for name, glue_name in names.items():
+        entry = summary[name]
+        out.update({glue_name: entry["mean"], f"{glue_name}_low": entry["low"], f"{glue_name}_high": entry["high"]})
+    return out
+
+
 def outside_stored_range(live: dict, summary: dict, margin: float = 0.05) -> dict:
     """The entries of ``live`` outside the stored range over seeds [min, max], widened by ``margin`` times its
     width on each side (float differences between machines): ``{name: (live, min, max)}``."""
@@ -277,3 +293,79 @@ def degree_design(degrees, seeds) -> dict:
             "seeds": sorted(int(s) for s in seeds), "searcher_settings": SEARCHER_SETTINGS,
             "mlp_settings": STANDARD_SETTINGS["mlp_regret"], "test_set": f"sample_polynomials({TEST_COUNT_DEGREES}, d, seed=1)",
             "lookup_budgets": list(LOOKUP_BUDGETS), "index_levels": list(INDEX_LEVELS)}
+
+
+def load_stored(name: str, branch: str = "main") -> dict:
+    """The stored results ``experiments/results/<name>.json``: the file of this checkout (or of the current folder
+    or its parent) when there is one, else the file downloaded from the repository's ``branch`` (the package alone,
+    as Colab installs it, carries no results)."""
+    from importlib import metadata
+    from pathlib import Path
+
+    if not re.fullmatch(r"[A-Za-z0-9_\-]+", str(name)):
+        raise ValueError(f"name must be a results file's name such as 'ch1_searcher'; got {name!r}")
+    for root in (Path(__file__).resolve().parents[2], Path.cwd(), Path.cwd().parent):
+        path = root / "experiments" / "results" / f"{name}.json"
+        if path.is_file():
+            return json.loads(path.read_text())
+    from urllib.request import urlopen
+
+    urls = [entry.partition(",")[2].strip() for entry in metadata.metadata("mesaopt").get_all("Project-URL") or []
+            if entry.partition(",")[0].strip().lower() == "repository"]
+    if not urls:
+        raise FileNotFoundError(f"no experiments/results/{name}.json here and no repository URL to download it from")
+    owner_repo = urls[0].removeprefix("https://github.com/").strip("/")
+    url = f"https://raw.githubusercontent.com/{owner_repo}/{branch}/experiments/results/{name}.json"
+    with urlopen(url, timeout=60) as response:
+        return json.loads(response.read().decode())
+
+
+def check_design(stored: dict, expected: dict) -> None:
+    """Fail with a clear message when stored results were made with other settings than the code's now."""
+    normal = json.loads(json.dumps(expected))
+    if stored["design"] != normal:
+        changed = sorted(k for k in set(normal) | set(stored["design"]) if stored["design"].get(k) != normal.get(k))
+        raise AssertionError(f"the stored results of {normal.get('name')} were made with other settings ({changed}); "
+                             "rerun experiments/ch1_searcher.py (see its docstring) and commit the results")
+
+
+def degree_tables(stored: dict) -> dict:
+    """What the chapter reads from the stored degree part (:func:`degree_statistics` runs):
+
+    ``degrees``, ``budgets``; ``memory[d]`` and ``grid[d]`` (mean regrets over the budgets at degree d);
+    ``ratio_256[d]`` (memory over grid at B = G = 256); ``indexed_ratio_16[d]`` (a free memory of 2^16 polynomials
+    over grid search with as many multiply-adds); ``G[(model, d)]`` (a :func:`seed_summary` entry for "searcher",
+    "mlp", "memory_mlp", "memory_searcher"); ``G_searcher_seed0[d]``; ``trained`` (``{label: (mean, low, high)}``
+    arrays over degrees, for the figure) and ``glue`` (the numbers the chapter's prose names).
+    """
+    runs = stored["runs"]
+    degrees = sorted(stored["design"]["degrees"])
+    budgets = np.array(stored["design"]["lookup_budgets"])
+    out = {"degrees": np.array(degrees), "budgets": budgets, "memory": {}, "grid": {}, "ratio_256": {},
+           "indexed_ratio_16": {}, "G": {}, "G_searcher_seed0": {}}
+    for d in degrees:
+        result = runs[f"lookup-d{d}"]["result"]
+        out["memory"][d] = np.array([result[f"memory_{b}"] for b in budgets])
+        out["grid"][d] = np.array([result[f"grid_{b}"] for b in budgets])
+        out["ratio_256"][d] = result["memory_256"] / result["grid_256"]
+        out["indexed_ratio_16"][d] = result["indexed_memory_16"] / result["indexed_grid_16"]
+        trained = {k: r for k, r in runs.items() if k.startswith(f"trained-d{d}-")}
+        for model in ("searcher", "mlp", "memory_mlp", "memory_searcher"):
+            out["G"][(model, d)] = seed_summary({k: {"spec": r["spec"], "result": {"G": r["result"][f"G_{model}"]}}
+                                                 for k, r in trained.items()})["G"]
+        out["G_searcher_seed0"][d] = runs[f"trained-d{d}-seed-0"]["result"]["G_searcher"]
+    labels = {"searcher": "searcher (trained)", "mlp": "MLP, regret loss (trained)",
+              "memory_mlp": "memory with the MLP's multiply-adds", "memory_searcher": "memory with the searcher's"}
+    out["trained"] = {label: tuple(np.array([out["G"][(model, d)][f] for d in degrees]) for f in ("mean", "low", "high"))
+                      for model, label in labels.items()}
+    mem_slopes = np.polyfit(np.log(budgets[3:]), np.log(np.array([out["memory"][d][3:] for d in degrees])).T, 1)[0]
+    wins = [d for d in degrees if out["indexed_ratio_16"][d] < 1]
+    losses = [d for d in degrees if out["indexed_ratio_16"][d] >= 1]
+    beats = [d for d in degrees if out["G"][("searcher", d)]["low"] > out["G"][("mlp", d)]["high"]]
+    out["glue"] = {"searcher_mem_ratio_d2": out["ratio_256"][degrees[0]],
+                   **{f"searcher_mem_slope_d{d}": float(s) for d, s in zip(degrees, mem_slopes)},
+                   "searcher_free_memory_last_win": max(wins) if wins else 0,
+                   "searcher_free_memory_first_loss": min(losses) if losses else 0,
+                   **{f"searcher_{model}_G_d{d}": out["G"][(model, d)]["mean"] for model in ("searcher", "mlp") for d in degrees},
+                   "searcher_beats_mlp_from": min(beats) if beats else 0}
+    return out
