@@ -39,7 +39,8 @@ __all__ = ["SEARCHER_KEYS", "TRAINED_KEYS", "FIXED_KEYS", "LABELS", "MEMORY_SIZE
            "fixed_models", "answer_functions", "evidence_statistics", "seed_statistics", "design", "slug",
            "mean_interval", "seed_summary", "outside_stored_range", "degree_statistics", "mlp_multiply_adds",
            "degree_design", "TEST_COUNT_DEGREES", "LOOKUP_BUDGETS", "INDEX_LEVELS", "train_chapter_models",
-           "load_stored", "check_design", "interval_text", "interval_glue", "degree_tables"]
+           "load_stored", "check_design", "interval_text", "interval_glue", "degree_tables",
+           "difference_interval"]
 
 SEARCHER_KEYS = ("searcher", "searcher_every")
 TRAINED_KEYS = (*SEARCHER_KEYS, "mlp_squared", "mlp_regret", "refiner")
@@ -188,19 +189,34 @@ def mean_interval(values, level: float = 0.95) -> tuple[float, float, float]:
 
 def seed_summary(runs: dict) -> dict:
     """From a results file's ``"runs"`` (one per seed): ``{name: {"values", "mean", "low", "high", "min", "max"}}``
-    with the 95 % t-interval of the mean over seeds."""
+    with the 95 % t-interval of the mean over seeds (its lower end clipped at 0 for quantities that cannot be
+    negative, that is when no seed's value is)."""
     records = sorted(runs.values(), key=lambda r: r["spec"]["seed"])
     summary = {}
     for name in records[0]["result"]:
         values = np.array([r["result"][name] for r in records], dtype=np.float64)
         mean, low, high = mean_interval(values)
+        if values.min() >= 0:
+            low = max(low, 0.0)
         summary[name] = {"values": values, "mean": mean, "low": low, "high": high,
                          "min": float(values.min()), "max": float(values.max())}
     return summary
 
 
+def difference_interval(summary: dict, a: str, b: str) -> dict:
+    """The paired difference ``a - b`` over seeds (both measured on the same seed's models), as a
+    :func:`seed_summary` entry: paired, it is tighter than comparing the two intervals."""
+    values = summary[a]["values"] - summary[b]["values"]
+    mean, low, high = mean_interval(values)
+    return {"values": values, "mean": mean, "low": low, "high": high, "min": float(values.min()),
+            "max": float(values.max())}
+
+
 def interval_text(entry: dict, spec: str = ".2f") -> str:
-    """"mean (low to high)": one :func:`seed_summary` entry with its 95 % interval, formatted with ``spec``."""
+    """"mean (low to high)": one :func:`seed_summary` entry with its 95 % interval, formatted with ``spec``; just the
+    value when every seed gave the same (a model that needs no training)."""
+    if entry["min"] == entry["max"]:
+        return f"{entry['mean']:{spec}}"
     return f"{entry['mean']:{spec}} ({entry['low']:{spec}} to {entry['high']:{spec}})"
 
 
@@ -321,12 +337,22 @@ def load_stored(name: str, branch: str = "main") -> dict:
 
 
 def check_design(stored: dict, expected: dict) -> None:
-    """Fail with a clear message when stored results were made with other settings than the code's now."""
+    """Fail with a clear message when stored results were made with other settings than the code's now, or when
+    a run of their design is missing (the script is resumable: rerunning it completes the file)."""
     normal = json.loads(json.dumps(expected))
     if stored["design"] != normal:
         changed = sorted(k for k in set(normal) | set(stored["design"]) if stored["design"].get(k) != normal.get(k))
         raise AssertionError(f"the stored results of {normal.get('name')} were made with other settings ({changed}); "
                              "rerun experiments/ch1_searcher.py (see its docstring) and commit the results")
+    if normal["name"] == "ch1_searcher":
+        keys = {f"seed-{s}" for s in normal["seeds"]}
+    else:
+        keys = {f"lookup-d{d}" for d in normal["degrees"]}
+        keys |= {f"trained-d{d}-seed-{s}" for d in normal["degrees"] for s in normal["seeds"]}
+    missing = sorted(keys - set(stored["runs"]))
+    if missing:
+        raise AssertionError(f"the stored results of {normal['name']} lack runs {missing}; rerun "
+                             "experiments/ch1_searcher.py with the same arguments (it continues where it stopped)")
 
 
 def degree_tables(stored: dict) -> dict:
