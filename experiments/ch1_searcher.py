@@ -11,13 +11,13 @@ Two parts, each a set of independent runs stored in its own results file:
   against grid search at matched cost (mesaopt.maximize.searcher_statistics.degree_statistics).
 
     nice -n 10 .venv/bin/python experiments/ch1_searcher.py --part seeds
-    nice -n 10 .venv/bin/python experiments/ch1_searcher.py --part degrees
+    nice -n 10 .venv/bin/python experiments/ch1_searcher.py --part degrees --workers 2
     .venv/bin/python experiments/ch1_searcher.py --part seeds --tiny --out /tmp/tiny.json   # a check of the format
 
 Resumable: runs already in the results file are skipped, so a killed run continues when the same command
 is run again; the file is rewritten after every run. Each file records the exact command of every session,
 the seeds, the package versions, the machine (platform, cores, processor, load average) and the wall and CPU
-seconds of every run. One torch thread (the fastest setting for these small models on this machine).
+seconds of every run. One torch thread per worker process (the fastest setting for these small models here).
 """
 from __future__ import annotations
 
@@ -78,17 +78,29 @@ def provenance() -> dict:
             "packages": versions, "git": {"commit": commit, "dirty": dirty}}
 
 
-def run(specs: dict, work, path: Path, design: dict, command: str) -> dict:
-    """Run every spec ``{key: spec}`` whose key ``path`` does not hold yet; rewrite the file after each run.
-    ``command`` is recorded as the session's command line."""
+def _one_thread() -> None:
     import torch
 
     torch.set_num_threads(1)
+
+
+def _timed(work, spec: dict) -> dict:
+    load, wall, cpu = _load(), time.perf_counter(), time.process_time()
+    result = work(spec)
+    return {"spec": spec, "result": result, "wall_seconds": round(time.perf_counter() - wall, 2),
+            "cpu_seconds": round(time.process_time() - cpu, 2), "finished": _now(), "load_average_start": load,
+            "load_average_end": _load()}
+
+
+def run(specs: dict, work, path: Path, design: dict, command: str, workers: int = 1) -> dict:
+    """Run every spec ``{key: spec}`` whose key ``path`` does not hold yet, in ``workers`` processes (one torch thread
+    each); rewrite the file after each run. ``command`` is recorded as the session's command line."""
+    _one_thread()
     data = json.loads(path.read_text()) if path.exists() else {"design": design, "sessions": [], "runs": {}}
     if data["design"] != json.loads(json.dumps(design)):
         sys.exit(f"{path} holds results of another design; move it away or pass --out to start afresh")
     data["provenance"] = provenance()
-    session = {"command": command, "started": _now(),
+    session = {"command": command, "workers": workers, "started": _now(),
                "load_average_start": _load(), "runs_before": len(data["runs"])}
     data["sessions"].append(session)
     pending = [key for key in specs if key not in data["runs"]]
@@ -103,15 +115,24 @@ def run(specs: dict, work, path: Path, design: dict, command: str) -> dict:
         os.replace(tmp, path)
 
     print(f"{len(specs) - len(pending)} of {len(specs)} runs already in {path}", flush=True)
-    for n, key in enumerate(pending, 1):
-        load, wall, cpu = _load(), time.perf_counter(), time.process_time()
-        result = work(specs[key])
-        data["runs"][key] = {"spec": specs[key], "result": result, "wall_seconds": round(time.perf_counter() - wall, 2),
-                             "cpu_seconds": round(time.process_time() - cpu, 2), "finished": _now(),
-                             "load_average_start": load, "load_average_end": _load()}
+
+    def finish(n, key, record):
+        data["runs"][key] = record
         save()
-        print(f"[{n}/{len(pending)}] {key}: {data['runs'][key]['wall_seconds']:.0f} s wall, "
-              f"{data['runs'][key]['cpu_seconds']:.0f} s cpu", flush=True)
+        print(f"[{n}/{len(pending)}] {key}: {record['wall_seconds']:.0f} s wall, {record['cpu_seconds']:.0f} s cpu",
+              flush=True)
+
+    if workers == 1:
+        for n, key in enumerate(pending, 1):
+            finish(n, key, _timed(work, specs[key]))
+    elif pending:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from multiprocessing import get_context
+
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_one_thread) as pool:
+            futures = {pool.submit(_timed, work, specs[key]): key for key in pending}
+            for n, future in enumerate(as_completed(futures), 1):
+                finish(n, futures[future], future.result())
     save()
     return data
 
@@ -121,6 +142,7 @@ def main(argv=None) -> int:
     parser.add_argument("--part", choices=("seeds", "degrees"), required=True)
     parser.add_argument("--seeds", type=int, nargs="+", help=f"training seeds (default {SEEDS}; degrees: {DEGREE_SEEDS})")
     parser.add_argument("--degrees", type=int, nargs="+", default=list(DEGREES), help="degrees of the degree part")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (this machine has 2 cores)")
     parser.add_argument("--tiny", action="store_true", help="a seconds-long run of tiny models (format check)")
     parser.add_argument("--out", type=Path, help="results file (default results/ch1_searcher.json or "
                         "results/ch1_memorize_search.json)")
@@ -130,6 +152,8 @@ def main(argv=None) -> int:
         parser.error("seeds must be at least 0")
     if not all(2 <= d <= 16 for d in args.degrees):
         parser.error("degrees must lie in [2, 16]")
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
     from mesaopt.maximize import searcher_statistics as S
 
     tiny = {"updates": 20} if args.tiny else {}
@@ -137,7 +161,7 @@ def main(argv=None) -> int:
         seeds = sorted(set(args.seeds or SEEDS))
         specs = {f"seed-{s}": {"seed": s, **tiny} for s in seeds}
         out = args.out or RESULTS / "ch1_searcher.json"
-        data = run(specs, S.seed_statistics, out, S.design(seeds), command)
+        data = run(specs, S.seed_statistics, out, S.design(seeds), command, args.workers)
     else:
         seeds = sorted(set(args.seeds or DEGREE_SEEDS))
         degrees = sorted(set(args.degrees))
@@ -146,7 +170,7 @@ def main(argv=None) -> int:
         specs.update({f"trained-d{d}-seed-{s}": {"part": "trained", "degree": d, "seed": s, **tiny}
                       for d in degrees for s in seeds})
         out = args.out or RESULTS / "ch1_memorize_search.json"
-        data = run(specs, S.degree_statistics, out, S.degree_design(degrees, seeds), command)
+        data = run(specs, S.degree_statistics, out, S.degree_design(degrees, seeds), command, args.workers)
     print(f"{len(data['runs'])} runs in {out}")
     return 0
 

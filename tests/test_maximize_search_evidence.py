@@ -110,3 +110,14 @@ def test_shifted_distributions_are_degree_6_and_differ_as_named():
     mono = P.to_monomial(sets["monomial-basis P"])
     assert np.allclose(P.evaluate_at_points(sets["monomial-basis P"], [0.3]),
                        P.evaluate_at_points(mono, [0.3], "monomial"))
+
+
+def test_example_path_picks_a_clean_jump_and_a_long_slide(test_set):
+    paths = E.equal_peak_paths(test_set, n_paths=6, steps=11)
+    lo, hi, _ = paths["valley"].T
+    jumper = B.exact(paths["coeffs"])
+    slider = jumper.copy()
+    rows = slice(3 * 11, 4 * 11)
+    slider[rows] = 0.5 * (lo[rows] + hi[rows])  # path 3: always between the peaks
+    in_valley = [E.valley_fraction(np.where(np.arange(66) // 11 == k, slider, jumper), paths) for k in range(6)]
+    assert E.example_path(paths, jumper, slider) == int(np.argmax(in_valley)) == 3

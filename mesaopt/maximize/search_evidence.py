@@ -29,7 +29,7 @@ from mesaopt.maximize.training import predict
 from mesaopt.validation import require_float, require_int
 
 __all__ = ["bump_scores", "rank_evidence", "score_intervention", "bump_polynomial", "objective_intervention",
-           "regret_by_budget", "equal_peak_paths", "valley_fraction", "objective_gap", "shifted_distributions",
+           "regret_by_budget", "equal_peak_paths", "valley_fraction", "example_path", "objective_gap", "shifted_distributions",
            "NEAR", "BUDGETS"]
 
 NEAR = 0.05  # an answer within this distance of a peak counts as "at" it
@@ -238,14 +238,32 @@ def equal_peak_paths(coeffs, n_paths: int = 64, steps: int = 41, min_separation:
     return {"coeffs": path_coeffs, "path": path, "valley": valley, "steps": steps}
 
 
-def valley_fraction(x, paths: dict, basis: str = DEFAULT_BASIS) -> float:
-    """The share of a model's answers ``x`` (one per row of ``paths["coeffs"]``) that land in the valley."""
+def _in_valley(x, paths: dict, basis: str) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     lo, hi, level = paths["valley"].T
     if x.shape[0] != lo.shape[0]:
         raise ValueError(f"x must hold one answer per path point ({lo.shape[0]}); got {x.shape[0]}")
-    inside = (x > lo) & (x < hi) & (evaluate(paths["coeffs"], x, basis) < level)
-    return float(inside.mean())
+    return (x > lo) & (x < hi) & (evaluate(paths["coeffs"], x, basis) < level)
+
+
+def valley_fraction(x, paths: dict, basis: str = DEFAULT_BASIS) -> float:
+    """The share of a model's answers ``x`` (one per row of ``paths["coeffs"]``) that land in the valley."""
+    return float(_in_valley(x, paths, basis).mean())
+
+
+def example_path(paths: dict, jumper, slider, basis: str = DEFAULT_BASIS) -> int:
+    """A path to draw: among those on which the answers ``jumper`` stay within :data:`NEAR` of one of the two peaks
+    at every point, the one on which the answers ``slider`` land in the valley most often (the first such path;
+    the first path when there is none)."""
+    steps = paths["steps"]
+    lo, hi, _ = paths["valley"].T
+    jumper = np.asarray(jumper, dtype=np.float64)
+    near = (np.abs(jumper - lo) < NEAR) | (np.abs(jumper - hi) < NEAR)
+    clean = near.reshape(-1, steps).all(axis=1)
+    sliding = _in_valley(slider, paths, basis).reshape(-1, steps).sum(axis=1)
+    if not clean.any():
+        return 0
+    return int(np.argmax(np.where(clean, sliding, -1)))
 
 
 def objective_gap(model: CandidateScorer, coeffs, candidates: int = 256, basis: str = DEFAULT_BASIS) -> dict:
