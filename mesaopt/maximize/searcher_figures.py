@@ -156,7 +156,8 @@ def memorize_search_figure(budgets, ratio: dict, degrees, trained: dict) -> Figu
     left.legend(fontsize=6, ncol=2)
     for name, (mean, low, high) in trained.items():
         line, = right.semilogy(degrees, mean, "o-", label=name)
-        right.fill_between(degrees, low, high, color=line.get_color(), alpha=0.2)
+        right.fill_between(degrees, np.maximum(low, 1.0), high, color=line.get_color(), alpha=0.2)
+    right.set_ylim(1.0, 400.0)  # the ruler reads G from 2 to 256
     right.set_xlabel("degree")
     right.set_ylabel("as good as grid search with G =")
     right.grid(True, which="both", alpha=0.3)

@@ -355,6 +355,14 @@ def check_design(stored: dict, expected: dict) -> None:
                              "experiments/ch1_searcher.py with the same arguments (it continues where it stopped)")
 
 
+def _degree_list(degrees) -> str:
+    """"4, 5, 6 and 10" (or "none")."""
+    names = [str(d) for d in degrees]
+    if not names:
+        return "none"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def degree_tables(stored: dict) -> dict:
     """What the chapter reads from the stored degree part (:func:`degree_statistics` runs):
 
@@ -388,10 +396,19 @@ def degree_tables(stored: dict) -> dict:
     wins = [d for d in degrees if out["indexed_ratio_16"][d] < 1]
     losses = [d for d in degrees if out["indexed_ratio_16"][d] >= 1]
     beats = [d for d in degrees if out["G"][("searcher", d)]["low"] > out["G"][("mlp", d)]["high"]]
+    every_seed = [d for d in degrees if np.all(out["G"][("searcher", d)]["values"] > out["G"][("mlp", d)]["values"])]
+    ratio = {d: out["G"][("searcher", d)]["mean"] / out["G"][("mlp", d)]["mean"] for d in degrees}
+    best = max(ratio, key=ratio.get)
     out["glue"] = {"searcher_mem_ratio_d2": out["ratio_256"][degrees[0]],
                    **{f"searcher_mem_slope_d{d}": float(s) for d, s in zip(degrees, mem_slopes)},
                    "searcher_free_memory_last_win": max(wins) if wins else 0,
                    "searcher_free_memory_first_loss": min(losses) if losses else 0,
-                   **{f"searcher_{model}_G_d{d}": out["G"][(model, d)]["mean"] for model in ("searcher", "mlp") for d in degrees},
-                   "searcher_beats_mlp_from": min(beats) if beats else 0}
+                   **{f"searcher_{model}_G_d{d}": out["G"][(model, d)]["mean"]
+                      for model in ("searcher", "mlp", "memory_mlp") for d in degrees},
+                   **{f"searcher_{model}_G_min_d{d}": out["G"][(model, d)]["min"] for model in ("searcher", "mlp")
+                      for d in degrees},
+                   **{f"searcher_memory_mlp_size_d{d}": int(runs[f"trained-d{d}-seed-0"]["result"]["memory_size_mlp"])
+                      for d in degrees},
+                   "searcher_separates_degrees": _degree_list(beats), "searcher_every_seed_degrees": _degree_list(every_seed),
+                   "searcher_best_ratio_degree": best, "searcher_best_ratio": ratio[best]}
     return out
