@@ -41,10 +41,11 @@ from mesaopt.maximize.training import POOL_SIZE, training_pool
 from mesaopt.validation import require_choice, require_float, require_int
 
 __all__ = ["CandidateScorer", "SEARCHER_LOSSES", "SEARCHER_SETTINGS", "SEARCHER_RANK_THRESHOLD", "train_searcher",
-           "candidate_points", "forward_multiply_adds", "learned_scores", "rank_correlation_rows", "score_rank_correlation", "is_searcher"]
+           "candidate_points", "forward_multiply_adds", "learned_scores", "rank_correlation_rows",
+           "score_rank_correlation", "is_searcher"]
 
 SEARCHER_LOSSES = ("regret", "every_candidate")
-#: The main variant's training settings (3552 weights at degree 6; a few seconds on one core). Batch size, number
+#: The main variant's training settings (3552 weights at degree 6; about as long to train as the MLP). Batch size, number
 #: of updates, optimizer and learning rate are the regret MLP's (``train_mlp``'s defaults). ``frequencies`` None
 #: means degree + 2 (8 at degree 6), so higher degrees get finer features of x.
 SEARCHER_SETTINGS = dict(width=48, features=24, frequencies=None, train_candidates=32, updates=3000, batch_size=256,
@@ -54,7 +55,7 @@ SEARCHER_SETTINGS = dict(width=48, features=24, frequencies=None, train_candidat
 #: a score that knows the true argmax and nothing else (a bump there) has median correlation about 0.5 on
 #: chapter 1's test set, and a score equal to P has 1.
 SEARCHER_RANK_THRESHOLD = 0.8
-_POOL_SEED_OFFSET = 7_000_001  # candidate draws: a generator apart from the minibatch generator
+_CANDIDATE_SEED_OFFSET = 7_000_001  # candidate draws: a generator apart from the minibatch generator
 
 
 def candidate_points(candidates) -> torch.Tensor:
@@ -155,7 +156,7 @@ def train_searcher(degree: int = DEFAULT_DEGREE, seed: int = 0, basis: str = DEF
     model.train_candidates = train_candidates
     coeffs, _, top = training_pool(model.degree, basis, seed)
     batches = torch.Generator().manual_seed(seed)
-    draws = torch.Generator().manual_seed(_POOL_SEED_OFFSET + seed)
+    draws = torch.Generator().manual_seed(_CANDIDATE_SEED_OFFSET + seed)
     ends = torch.tensor([0.0, 1.0])
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=updates, eta_min=lr * 0.02)

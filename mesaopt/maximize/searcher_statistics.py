@@ -1,10 +1,12 @@
 """Every statistic chapter 1 states about its trained searcher and the evidence around it, for one training seed;
-and the summaries over seeds.
+the runs of the memorize-versus-search comparison over degrees; and the summaries over seeds.
 
 The chapter trains the searcher live with seed 0 and computes :func:`evidence_statistics` on it and on the
 chapter's other models; ``experiments/ch1_searcher.py`` calls :func:`seed_statistics` for seeds 0, 1, ... and
-stores the results, from which the chapter takes its intervals (:func:`seed_summary`) and checks that its live
-numbers lie among the stored ones (:func:`outside_stored_range`).
+:func:`degree_statistics` for each degree (and seed), and stores the results (:func:`load_stored` reads them,
+:func:`check_design` refuses results made with other settings), from which the chapter takes its intervals
+(:func:`seed_summary`, :func:`difference_interval`, :func:`degree_tables`) and checks that its live numbers lie
+among the stored ones (:func:`outside_stored_range`).
 
 Model keys: ``searcher`` (the main variant: regret at its soft-argmax answer only), ``searcher_every`` (the
 variant whose loss sees P at every training candidate), the chapter's standard models ``mlp_squared``,
@@ -26,8 +28,8 @@ from scipy import stats
 from mesaopt.maximize.baselines import as_good_as_grid, grid_regret_curve, grid_search
 from mesaopt.maximize.memorize import NearestNeighbourMemory, memorize_vs_search
 from mesaopt.maximize.models import SoftArgmaxGrid
-from mesaopt.maximize.polynomials import (DEFAULT_BASIS, evaluate_at_points, exact_maximum, hardness, hardness_bins, regret,
-                                          sample_polynomials)
+from mesaopt.maximize.polynomials import (DEFAULT_BASIS, evaluate_at_points, exact_maximum, hardness, hardness_bins,
+                                          regret, sample_polynomials)
 from mesaopt.maximize.search_evidence import (BUDGETS, bump_scores, equal_peak_paths, objective_gap,
                                               objective_intervention, regret_by_budget, score_intervention,
                                               shifted_distributions, valley_fraction)

@@ -163,7 +163,8 @@ def searcher_widget(test_count: int = 512, seed: int = 0):
         coeffs = sample_polynomials(test_count, model.degree, DEFAULT_BASIS, seed=1)
         mean_regret = regret(coeffs, model_answers(model, coeffs), DEFAULT_BASIS).mean()
         state.update(model=model, coeffs=coeffs)
-        status.value = f"trained in {model.train_seconds:.1f} s; mean regret on {test_count} test polynomials: {mean_regret:.4f}"
+        status.value = (f"trained in {model.train_seconds:.1f} s; mean regret on {test_count} test polynomials: "
+                        f"{mean_regret:.4f}")
         train.disabled = False
         show()
 
