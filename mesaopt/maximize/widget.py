@@ -1,4 +1,5 @@
-"""Chapter 1's widget: train a model on the polynomial task, watch its loss, then browse its answers.
+"""Chapter 1's widgets: train a model on the polynomial task, watch its loss, then browse its answers; and train the
+searcher and browse P beside its learned score.
 
 The plain functions (:func:`train_model` here, and :func:`mesaopt.maximize.figures.plot_training_curves` and
 :func:`mesaopt.maximize.figures.plot_answers`) are what the book calls in ordinary cells; :func:`training_widget` is a thin ipywidgets layer over them
@@ -12,7 +13,7 @@ from mesaopt.maximize.figures import plot_answers, plot_training_curves
 from mesaopt.maximize.polynomials import BASES, DEFAULT_BASIS, regret, sample_polynomials
 from mesaopt.validation import require_choice, require_int
 
-__all__ = ["ARCHITECTURES", "train_model", "model_answers", "training_widget"]
+__all__ = ["ARCHITECTURES", "train_model", "model_answers", "training_widget", "searcher_widget"]
 
 ARCHITECTURES = ("MLP, regret loss", "MLP, squared loss", "recurrent refiner")
 
@@ -111,3 +112,64 @@ def training_widget(test_count: int = 512, seed: int = 0):
     controls = widgets.VBox([widgets.HBox([architecture, degree]), widgets.HBox([width, updates]),
                              widgets.HBox([train, bar]), status])
     return widgets.VBox([controls, curve_out, widgets.HBox([index, grid]), answer_out])
+
+
+def searcher_widget(test_count: int = 512, seed: int = 0):
+    """Train the candidate scorer of :mod:`mesaopt.maximize.searcher` (choose its loss and budget), then browse test
+    polynomials with P and the learned score on the same axes
+    (:func:`mesaopt.maximize.searcher_figures.score_vs_objective`, the function behind the book's static figure)."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+    from IPython.display import clear_output, display
+
+    from mesaopt.maximize.searcher import SEARCHER_LOSSES, train_searcher
+    from mesaopt.maximize.searcher_figures import score_vs_objective
+
+    loss = widgets.Dropdown(options=[("regret at its answer (main)", SEARCHER_LOSSES[0]),
+                                     ("sees P at every candidate", SEARCHER_LOSSES[1])],
+                            value=SEARCHER_LOSSES[0], description="loss")
+    updates = widgets.IntSlider(value=1000, min=100, max=3000, step=100, description="updates")
+    train = widgets.Button(description="Train")
+    bar = widgets.IntProgress(value=0, min=0, max=100)
+    status = widgets.Label(value="Press Train (a few seconds).")
+    index = widgets.IntSlider(value=0, min=0, max=test_count - 1, description="polynomial")
+    candidates = widgets.IntSlider(value=256, min=8, max=1024, step=8, description="candidates")
+    out = widgets.Output()
+    state = {}
+
+    def show(*_):
+        with out:
+            clear_output(wait=True)
+            if "model" not in state:
+                print("Train a searcher first.")
+                return
+            try:
+                fig = score_vs_objective(state["model"], state["coeffs"], [index.value], candidates.value)
+                display(fig)
+                plt.close(fig)
+            except ValueError as err:
+                print(f"Cannot show that: {err}")
+
+    def on_train(_):
+        train.disabled = True
+        status.value = "training..."
+        try:
+            model = train_searcher(seed=seed, loss=loss.value, updates=updates.value,
+                                   progress=lambda step, total: setattr(bar, "value", int(100 * step / total)))
+        except ValueError as err:
+            status.value = f"Cannot train that: {err}"
+            train.disabled = False
+            return
+        coeffs = sample_polynomials(test_count, model.degree, DEFAULT_BASIS, seed=1)
+        mean_regret = regret(coeffs, model_answers(model, coeffs), DEFAULT_BASIS).mean()
+        state.update(model=model, coeffs=coeffs)
+        status.value = (f"trained in {model.train_seconds:.1f} s; mean regret on {test_count} test polynomials: "
+                        f"{mean_regret:.4f}")
+        train.disabled = False
+        show()
+
+    train.on_click(on_train)
+    index.observe(show, names="value")
+    candidates.observe(show, names="value")
+    return widgets.VBox([widgets.HBox([loss, updates]), widgets.HBox([train, bar]), status,
+                         widgets.HBox([index, candidates]), out])
