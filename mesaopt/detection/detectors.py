@@ -19,7 +19,7 @@ from mesaopt.detection.stats import ZERO_FLOOR, reference_test, scale_free_test
 from mesaopt.validation import require_choice
 
 __all__ = ["LOSSES", "WEIBULL_LIMIT", "HARDNESS_BINS", "Evidence", "evidence", "Detector", "DETECTORS",
-           "DETECTOR_NAMES", "BASELINE_NAMES", "hardness_score", "min_of_k_score", "budget_score", "budget_slope",
+           "DETECTOR_NAMES", "BASELINE_NAMES", "hardness_bin_means", "hardness_score", "min_of_k_score", "budget_score", "budget_slope",
            "shape_score", "weibull_limit_score", "mean_loss_score", "always_search_score", "scores"]
 
 LOSSES = ("regret", "squared")
@@ -69,19 +69,25 @@ def evidence(regrets, hardness, reference_regrets, budget_regrets: dict | None =
 
 # ---- the detectors --------------------------------------------------------------------------------------
 
+def hardness_bin_means(losses, hardness, n_bins: int = HARDNESS_BINS) -> np.ndarray:
+    """Mean loss in each of ``n_bins`` equal-count bins of hardness, easiest first (ties split by a stable sort)."""
+    x = np.asarray(losses, dtype=np.float64)
+    h = np.asarray(hardness, dtype=np.float64)
+    if x.shape != h.shape or x.ndim != 1 or x.size < n_bins:
+        raise ValueError(f"losses and hardness need the same 1-d shape with at least {n_bins} entries")
+    bins = np.empty(x.size, dtype=int)
+    bins[np.argsort(h, kind="stable")] = np.arange(x.size) * n_bins // x.size
+    return np.array([x[bins == b].mean() for b in range(n_bins)])
+
+
 def hardness_score(ev: Evidence) -> float:
     """The post's test: log(mean loss on the easiest fifth of inputs / mean loss on the hardest fifth).
 
     Search-like when at least the threshold: a searcher should do about as well on hard inputs as on easy
     ones. Ratios of means, so NOT unchanged when the loss is squared.
     """
-    order = np.argsort(ev.hardness, kind="stable")
-    n = ev.losses.size
-    bins = np.empty(n, dtype=int)
-    bins[order] = np.arange(n) * HARDNESS_BINS // n
-    easy = ev.losses[bins == 0].mean()
-    hard = ev.losses[bins == HARDNESS_BINS - 1].mean()
-    return float(np.log((easy + ev.floor) / (hard + ev.floor)))
+    means = hardness_bin_means(ev.losses, ev.hardness)
+    return float(np.log((means[0] + ev.floor) / (means[-1] + ev.floor)))
 
 
 def min_of_k_score(ev: Evidence) -> float:

@@ -3,12 +3,14 @@ accuracy on the other with bootstrap intervals over models, and the same within 
 
 * :func:`stratified_split`: each family's members are shuffled (seeded) and dealt alternately into a
   development half and a held-out half, so every family with two or more members is in both.
-* :func:`fit_threshold`: the threshold of the rule "search when score >= t" with the best accuracy on the
-  development models (the middle one of the best, when several tie).
+* :func:`fit_threshold`: the threshold of the rule "search when score >= t" with the best balanced accuracy on
+  the development models (the middle one of the best, when several tie).
 * :func:`roc_auc`: the probability that a searcher scores above a non-searcher (ties count one half); with
   ``strata`` only pairs in the same stratum count (searchers compared with non-searchers of similar mean loss).
-* :func:`bootstrap_interval`: a percentile interval, resampling models with replacement within each label
-  (or whole families, ``clusters``), so both labels are always present.
+  :func:`accuracy` and :func:`balanced_accuracy` (also within strata) score the fitted rule's verdicts.
+* :func:`bootstrap_weights` and :func:`bootstrap_interval`: percentile intervals, resampling models with
+  replacement within each label (or whole families, ``clusters``), so both labels are always present;
+  every statistic is computed for all resamples at once from per-model counts.
 * :func:`evaluate_detector`: all of it for one detector's scores.
 
 NaN scores mean "does not apply": those models are left out of that detector's numbers (its coverage says how
@@ -20,8 +22,8 @@ import numpy as np
 
 from mesaopt.validation import require_float, require_int
 
-__all__ = ["stratified_split", "fit_threshold", "decide", "roc_curve", "roc_auc", "accuracy", "matched_accuracy",
-           "loss_strata", "bootstrap_interval", "evaluate_detector"]
+__all__ = ["stratified_split", "fit_threshold", "decide", "roc_curve", "roc_auc", "accuracy", "balanced_accuracy",
+           "loss_strata", "bootstrap_weights", "bootstrap_interval", "evaluate_detector"]
 
 
 def stratified_split(groups, seed: int = 0) -> np.ndarray:
@@ -55,18 +57,21 @@ def _clean(scores, labels):
 
 
 def fit_threshold(scores, labels) -> float:
-    """Threshold t of "search when score >= t" with the highest accuracy on these models (NaN scores ignored).
+    """Threshold t of "search when score >= t" with the highest balanced accuracy on these models (the mean of
+    the rates of right verdicts on searchers and on non-searchers; NaN scores ignored).
 
-    Candidates: -inf, +inf and the midpoints between consecutive distinct scores; among the best, the middle
-    one (by position). With no usable scores, -inf ("always search").
+    Balanced, so that a rule is not rewarded for saying "search" to everything when searchers are the
+    majority. Candidates: -inf, +inf and the midpoints between consecutive distinct scores; among the best,
+    the middle one (by position). With no usable scores, or only one label, -inf ("always search").
     """
     s, y, _ = _clean(scores, labels)
-    if s.size == 0:
+    if s.size == 0 or y.all() or not y.any():
         return -np.inf
     distinct = np.unique(s[np.isfinite(s)])
     candidates = np.concatenate([[-np.inf], (distinct[:-1] + distinct[1:]) / 2, [np.inf]])
-    acc = np.array([np.mean((s >= t) == y) for t in candidates])
-    best = np.flatnonzero(acc == acc.max())
+    said = s[None, :] >= candidates[:, None]
+    balanced = 0.5 * (said[:, y].mean(axis=1) + (~said[:, ~y]).mean(axis=1))
+    best = np.flatnonzero(balanced >= balanced.max() - 1e-12)
     return float(candidates[best[(best.size - 1) // 2]])
 
 
@@ -76,10 +81,64 @@ def decide(scores, threshold: float) -> np.ndarray:
     return np.where(np.isnan(s), False, s >= threshold)
 
 
-def accuracy(scores, labels, threshold: float) -> float:
+# Every statistic below is computed for a weight per model (how often a bootstrap resample holds it), for
+# many resamples at once: ``weights`` has shape (resamples, models); plain numbers use weights of one.
+
+def _weights(weights, n) -> np.ndarray:
+    w = np.ones((1, n)) if weights is None else np.asarray(weights, dtype=np.float64)
+    return w[None, :] if w.ndim == 1 else w
+
+
+def _auc_weighted(s, y, z, w) -> np.ndarray:
+    pos, neg = np.flatnonzero(y), np.flatnonzero(~y)
+    wins = (s[pos][:, None] > s[neg][None, :]) + 0.5 * (s[pos][:, None] == s[neg][None, :])
+    same = z[pos][:, None] == z[neg][None, :]
+    wp, wn = w[:, pos], w[:, neg]
+    pairs = np.einsum("bi,ij,bj->b", wp, same.astype(float), wn)
+    won = np.einsum("bi,ij,bj->b", wp, wins * same, wn)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(pairs > 0, won / np.where(pairs > 0, pairs, 1), np.nan)
+
+
+def _accuracy_weighted(right, w) -> np.ndarray:
+    return (w @ right.astype(float)) / w.sum(axis=1)
+
+
+def _balanced_weighted(verdict, y, z, w) -> np.ndarray:
+    total = np.zeros(w.shape[0])
+    weight = np.zeros(w.shape[0])
+    for g in np.unique(z):
+        pos, neg = (z == g) & y, (z == g) & ~y
+        npos, nneg = w[:, pos].sum(axis=1), w[:, neg].sum(axis=1)
+        ok = (npos > 0) & (nneg > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = 0.5 * (w[:, pos] @ verdict[pos].astype(float) / npos + w[:, neg] @ (~verdict[neg]).astype(float) / nneg)
+        size = npos + nneg
+        total += np.where(ok, size * np.nan_to_num(rate), 0.0)
+        weight += np.where(ok, size, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(weight > 0, total / np.where(weight > 0, weight, 1), np.nan)
+
+
+def accuracy(scores, labels, threshold: float, weights=None):
     """Fraction of models (NaN scores left out) where the rule's verdict equals the label."""
-    s, y, _ = _clean(scores, labels)
-    return float(np.mean(decide(s, threshold) == y)) if s.size else float("nan")
+    s, y, keep = _clean(scores, labels)
+    if s.size == 0:
+        return float("nan")
+    out = _accuracy_weighted(decide(s, threshold) == y, _weights(weights, keep.size)[:, keep])
+    return float(out[0]) if weights is None else out
+
+
+def balanced_accuracy(scores, labels, threshold: float, strata=None, weights=None):
+    """Mean of the right-verdict rates on searchers and on non-searchers ("always say search": exactly 1/2).
+
+    With ``strata`` it is computed within each stratum holding both labels and averaged with weights =
+    stratum size: a rule that cannot tell the labels apart among models of similar accuracy gets 1/2.
+    """
+    s, y, keep = _clean(scores, labels)
+    z = np.zeros(s.size, dtype=int) if strata is None else np.asarray(strata)[keep]
+    out = _balanced_weighted(decide(s, threshold), y, z, _weights(weights, keep.size)[:, keep])
+    return float(out[0]) if weights is None else out
 
 
 def roc_curve(scores, labels) -> tuple[np.ndarray, np.ndarray]:
@@ -93,39 +152,16 @@ def roc_curve(scores, labels) -> tuple[np.ndarray, np.ndarray]:
     return fpr, tpr
 
 
-def roc_auc(scores, labels, strata=None) -> float:
+def roc_auc(scores, labels, strata=None, weights=None):
     """P(a searcher scores above a non-searcher), ties one half; NaN when there is no pair.
 
-    With ``strata`` (one integer per model) only pairs within the same stratum are compared.
+    With ``strata`` (one key per model) only pairs within the same stratum are compared. With ``weights``
+    (shape (resamples, models)) one AUC per row, each model counted as often as its weight.
     """
     s, y, keep = _clean(scores, labels)
     z = np.zeros(s.size, dtype=int) if strata is None else np.asarray(strata)[keep]
-    wins = pairs = 0.0
-    for g in np.unique(z):
-        pos, neg = s[(z == g) & y], s[(z == g) & ~y]
-        if pos.size and neg.size:
-            diff = pos[:, None] - neg[None, :]
-            wins += np.sum(diff > 0) + 0.5 * np.sum(diff == 0)
-            pairs += pos.size * neg.size
-    return float(wins / pairs) if pairs else float("nan")
-
-
-def matched_accuracy(scores, labels, threshold: float, strata) -> float:
-    """Balanced accuracy within each stratum that holds both labels, averaged with weights = stratum size.
-
-    "Always say search" gets exactly 1/2; so does any rule that cannot tell the labels apart within strata.
-    """
-    s, y, keep = _clean(scores, labels)
-    z = np.asarray(strata)[keep]
-    verdict = decide(s, threshold)
-    total = weight = 0.0
-    for g in np.unique(z):
-        m = z == g
-        if y[m].any() and (~y[m]).any():
-            balanced = 0.5 * (np.mean(verdict[m & y]) + np.mean(~verdict[m & ~y]))
-            total += m.sum() * balanced
-            weight += m.sum()
-    return float(total / weight) if weight else float("nan")
+    out = _auc_weighted(s, y, z, _weights(weights, keep.size)[:, keep])
+    return float(out[0]) if weights is None else out
 
 
 def loss_strata(mean_loss, n_strata: int = 4) -> np.ndarray:
@@ -137,51 +173,47 @@ def loss_strata(mean_loss, n_strata: int = 4) -> np.ndarray:
     return ranks * n_strata // x.size
 
 
-def bootstrap_interval(statistic, labels, n_boot: int = 2000, seed: int = 0, coverage: float = 0.95,
-                       clusters=None) -> tuple[float, float]:
-    """Percentile interval of ``statistic(indices)`` over resamples of the models.
-
-    Models are resampled with replacement within each label, so every resample has the same numbers of
-    searchers and non-searchers. With ``clusters`` (one key per model, such as its family; each cluster must
-    hold one label) whole clusters are resampled within each label instead. Resamples where the statistic
-    is NaN are dropped.
-    """
+def bootstrap_weights(labels, n_boot: int = 2000, seed: int = 0, clusters=None) -> np.ndarray:
+    """Resample counts, shape (n_boot, models): models drawn with replacement within each label, so every
+    resample has as many searchers and non-searchers as the data. With ``clusters`` (one key per model, each
+    cluster of one label, such as its family) whole clusters are drawn within each label instead."""
     y = np.asarray(labels, dtype=bool)
     n_boot = require_int("n_boot", n_boot, 10, 1_000_000)
-    coverage = require_float("coverage", coverage, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
     rng = np.random.default_rng(require_int("seed", seed, 0, None))
-    if clusters is None:
-        units = [[np.array([i]) for i in np.flatnonzero(y == v)] for v in (True, False)]
-    else:
-        keys = np.asarray(clusters)
-        units = []
-        for v in (True, False):
-            found = {}
-            for i in np.flatnonzero(y == v):
-                found.setdefault(keys[i], []).append(i)
-            units.append([np.array(ix) for ix in found.values()])
-        mixed = set(keys[y]) & set(keys[~y])
-        if mixed:
-            raise ValueError(f"clusters must hold one label each; mixed: {sorted(mixed)}")
-    values = []
-    for _ in range(n_boot):
-        pick = [np.concatenate([u[j] for j in rng.integers(0, len(u), len(u))]) for u in units if u]
-        values.append(statistic(np.concatenate(pick)))
-    values = np.asarray(values, dtype=np.float64)
-    values = values[~np.isnan(values)]
-    if values.size == 0:
+    keys = np.arange(y.size) if clusters is None else np.asarray(clusters)
+    mixed = set(keys[y].tolist()) & set(keys[~y].tolist())
+    if mixed:
+        raise ValueError(f"clusters must hold one label each; mixed: {sorted(mixed)}")
+    w = np.zeros((n_boot, y.size))
+    for value in (True, False):
+        groups = [np.flatnonzero((keys == k) & (y == value)) for k in dict.fromkeys(keys[y == value].tolist())]
+        if not groups:
+            continue
+        counts = rng.multinomial(len(groups), np.full(len(groups), 1.0 / len(groups)), size=n_boot)
+        for j, members in enumerate(groups):
+            w[:, members] += counts[:, j:j + 1]
+    return w
+
+
+def bootstrap_interval(values, coverage: float = 0.95) -> tuple[float, float]:
+    """Percentile interval of bootstrap ``values`` (NaN resamples dropped)."""
+    coverage = require_float("coverage", coverage, 0.0, 0.9999, low_inclusive=False)
+    v = np.asarray(values, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
         return float("nan"), float("nan")
     tail = 100 * (1 - coverage) / 2
-    lo, hi = np.percentile(values, [tail, 100 - tail])
+    lo, hi = np.percentile(v, [tail, 100 - tail])
     return float(lo), float(hi)
 
 
 def evaluate_detector(scores, labels, dev, strata, threshold: float | None = None, n_boot: int = 2000,
                       seed: int = 0, clusters=None) -> dict:
     """One detector under the protocol: threshold from the development models (or the fixed ``threshold``),
-    then on the held-out models its AUC, accuracy, AUC within ``strata`` and matched accuracy, each with a
-    bootstrap interval over held-out models (and, with ``clusters``, an interval resampling whole clusters).
-    ``strata`` has one entry per model (only the held-out ones are used).
+    then on the held-out models its AUC, accuracy and balanced accuracy, and its AUC and balanced accuracy
+    within ``strata``, each with a 95% bootstrap interval over held-out models (and, with ``clusters``, the
+    AUC's interval when whole clusters are resampled). ``strata`` has one entry per model (only the held-out
+    ones are used). Also the number of within-stratum pairs behind the matched AUC.
     """
     s = np.asarray(scores, dtype=np.float64)
     y = np.asarray(labels, dtype=bool)
@@ -190,23 +222,23 @@ def evaluate_detector(scores, labels, dev, strata, threshold: float | None = Non
     t = fit_threshold(s[dev], y[dev]) if threshold is None else float(threshold)
     held = ~dev & ~np.isnan(s)
     hs, hy, hz = s[held], y[held], z[held]
-    hc = None if clusters is None else np.asarray(clusters)[held]
     stats_of = {
-        "auc": lambda i: roc_auc(hs[i], hy[i]),
-        "accuracy": lambda i: accuracy(hs[i], hy[i], t),
-        "matched_auc": lambda i: roc_auc(hs[i], hy[i], hz[i]),
-        "matched_accuracy": lambda i: matched_accuracy(hs[i], hy[i], t, hz[i]),
+        "auc": lambda w: roc_auc(hs, hy, weights=w),
+        "accuracy": lambda w: accuracy(hs, hy, t, weights=w),
+        "balanced_accuracy": lambda w: balanced_accuracy(hs, hy, t, weights=w),
+        "matched_auc": lambda w: roc_auc(hs, hy, hz, weights=w),
+        "matched_balanced_accuracy": lambda w: balanced_accuracy(hs, hy, t, hz, weights=w),
     }
-    everything = np.arange(hs.size)
+    same = hz[hy][:, None] == hz[~hy][None, :]
     out = {"threshold": t, "n_dev": int(np.sum(dev & ~np.isnan(s))), "n_held_out": int(hs.size),
-           "n_held_out_searchers": int(hy.sum()), "coverage": float(held.sum() / max(1, (~dev).sum())),
-           "dev_accuracy": accuracy(s[dev], y[dev], t)}
-    for k, (name, fn) in enumerate(stats_of.items()):
-        out[name] = fn(everything)
-        if hy.all() or not hy.any():
-            out[name + "_interval"] = (float("nan"), float("nan"))
-            continue
-        out[name + "_interval"] = bootstrap_interval(fn, hy, n_boot, seed + k)
-        if hc is not None and name == "auc":
-            out["auc_interval_families"] = bootstrap_interval(fn, hy, n_boot, seed + 10 + k, clusters=hc)
+           "n_held_out_searchers": int(hy.sum()), "matched_pairs": int(same.sum()),
+           "dev_balanced_accuracy": balanced_accuracy(s[dev], y[dev], t)}
+    both = hy.any() and (~hy).any()
+    w = bootstrap_weights(hy, n_boot, seed) if both else None
+    for name, fn in stats_of.items():
+        out[name] = float(fn(np.ones((1, hs.size)))[0]) if hs.size else float("nan")
+        out[name + "_interval"] = bootstrap_interval(fn(w)) if both else (float("nan"), float("nan"))
+    if clusters is not None and both:
+        wc = bootstrap_weights(hy, n_boot, seed + 1, clusters=np.asarray(clusters)[held])
+        out["auc_interval_clusters"] = bootstrap_interval(stats_of["auc"](wc))
     return out

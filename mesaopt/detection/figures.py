@@ -1,4 +1,5 @@
-"""Figures of chapter 3: min-of-k theory, power curves, information per loss, real models' losses.
+"""Figures of chapter 3: min-of-k theory, power curves, information per loss, the population's losses,
+the budget curves and the detectors' held-out ROC curves.
 
 Each function computes nothing expensive beyond what it plots and returns a matplotlib Figure.
 """
@@ -135,21 +136,23 @@ def loss_distributions(losses: dict, fits: dict, zero_floor: float) -> Figure:
     return fig
 
 
-def hardness_panels(results: dict) -> Figure:
-    """Mean loss in each hardness bin (easiest to hardest), one line per model, log scale."""
-    fig = Figure(figsize=(6.5, 3.8), layout="constrained")
+def hardness_panels(bin_means: dict, searchers: dict) -> Figure:
+    """Mean loss in each hardness bin (easiest to hardest), one line per model, log scale; solid lines for
+    searchers, dashed for non-searchers (``searchers``: {name: label}). Models with zero loss everywhere are
+    named in the title instead."""
+    fig = Figure(figsize=(7.5, 4.0), layout="constrained")
     ax = fig.subplots()
-    zero = [name for name, res in results.items() if np.all(res["bin_mean_loss"] <= 0)]
-    for name, res in results.items():
+    zero = [name for name, means in bin_means.items() if np.all(np.asarray(means) <= 0)]
+    for name, means in bin_means.items():
         if name in zero:
             continue
-        means = res["bin_mean_loss"]
-        style = "-" if res["depends_on_hardness"] else "--"
-        ax.semilogy(np.arange(1, len(means) + 1), means, style, marker="o", ms=3, label=name)
-    ax.set_xticks(np.arange(1, len(next(iter(results.values()))["bin_mean_loss"]) + 1))
-    note = f" (not shown, zero loss: {', '.join(zero)})" if zero else ""
+        style = "-" if searchers.get(name) else "--"
+        ax.semilogy(np.arange(1, len(means) + 1), np.maximum(means, 1e-12), style, marker="o", ms=3, label=name)
+    n_bins = len(next(iter(bin_means.values())))
+    ax.set_xticks(np.arange(1, n_bins + 1))
+    note = f"\n(not shown, zero loss: {', '.join(zero)})" if zero else ""
     ax.set(xlabel="hardness bin (1 = easiest)", ylabel="mean regret",
-           title="loss against hardness (solid: depends on hardness)" + ("\n" + note if note else ""))
+           title="loss against hardness (solid: searchers, dashed: non-searchers)" + note)
     ax.legend(fontsize=7, ncol=2)
     return fig
 
@@ -168,4 +171,53 @@ def budget_panels(results: dict, budget_names: dict) -> Figure:
         _plain_ticks(ax, b)
         ax.set(title=name, xlabel=budget_names[name], ylabel="mean regret")
         ax.legend(fontsize=7)
+    return fig
+
+
+_DETECTOR_STYLE = {"hardness": ("tab:blue", "-"), "min_of_k": ("tab:orange", "-"), "budget": ("tab:green", "-"),
+                   "shape": ("tab:red", "-"), "weibull_limit": ("tab:purple", "-"), "mean_loss": ("black", "--"),
+                   "always_search": ("grey", ":")}
+
+
+def roc_panels(protocols: dict, titles: dict) -> Figure:
+    """Held-out ROC curves, one panel per loss (``protocols``: {loss: run_protocol result}), one curve per
+    detector (``titles``: {detector: legend label}); baselines dashed and dotted, the chance diagonal in grey."""
+    fig = Figure(figsize=(5.2 * len(protocols), 4.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(protocols), sharey=True))
+    for ax, (loss, protocol) in zip(axes, protocols.items()):
+        ax.plot([0, 1], [0, 1], color="lightgrey", lw=1)
+        for name, (fpr, tpr) in protocol["roc"].items():
+            color, style = _DETECTOR_STYLE.get(name, ("k", "-"))
+            auc = protocol["results"][name]["auc"]
+            ax.plot(fpr, tpr, style, color=color, drawstyle="steps-post" if name != "always_search" else "default",
+                    marker="o" if name == "always_search" else None, label=f"{titles[name]} (AUC {auc:.2f})")
+        n = protocol["results"]["hardness"]["n_held_out"]
+        ax.set(xlabel="false-positive rate (non-searchers called search)", title=f"{loss}: {n} held-out models",
+               xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), aspect="equal")
+        ax.legend(fontsize=7, loc="lower right")
+    axes[0].set_ylabel("true-positive rate (searchers called search)")
+    return fig
+
+
+def budget_curves(curves: dict, searchers: dict, highlight=()) -> Figure:
+    """Mean loss against the knob, relative to the nominal budget, for every model with a knob: budget factor
+    (budget / nominal) on the x axis, mean loss / mean loss at the nominal budget on the y axis (log-log).
+    ``curves``: {name: (budgets, mean losses)}; solid for searchers, dashed for non-searchers; ``highlight``
+    names are drawn thick and labelled."""
+    fig = Figure(figsize=(6.5, 4.2), layout="constrained")
+    ax = fig.subplots()
+    for name, (budgets, means) in curves.items():
+        b = np.asarray(budgets, float)
+        m = np.maximum(np.asarray(means, float), 1e-12)
+        color = "tab:blue" if searchers.get(name) else "tab:red"
+        thick = name in highlight
+        ax.loglog(b / b[0], m / m[0], "-" if searchers.get(name) else "--", color=color, alpha=1.0 if thick else 0.35,
+                  lw=2.2 if thick else 1.0, label=name if thick else None)
+    ax.plot([], [], "-", color="tab:blue", label="searchers")
+    ax.plot([], [], "--", color="tab:red", label="non-searchers")
+    factors = sorted({float(b / np.asarray(budgets, float)[0]) for budgets, _ in curves.values() for b in budgets})
+    _plain_ticks(ax, factors)
+    ax.set(xlabel="budget / nominal budget", ylabel="mean regret / mean regret at the nominal budget",
+           title="turning the test-time knob up from the nominal budget")
+    ax.legend(fontsize=7)
     return fig

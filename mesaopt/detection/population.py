@@ -27,8 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from mesaopt.maximize.baselines import best_endpoint, grid_points
-from mesaopt.maximize.polynomials import (DEFAULT_BASIS, basis_matrix, evaluate_at_points, exact_maximum,
-                                          sample_polynomials)
+from mesaopt.maximize.training import STANDARD_SETTINGS
+from mesaopt.maximize.polynomials import (DEFAULT_BASIS, evaluate_at_points, exact_maximum, sample_polynomials,
+                                          to_monomial)
 from mesaopt.validation import require_choice, require_float, require_int
 
 __all__ = [
@@ -37,7 +38,7 @@ __all__ = [
     "N_TEST", "TEST_SEED", "REFERENCE_SEED", "test_inputs", "reference_inputs",
     "random_search", "noisy_grid_search", "local_ascent", "proxy_objective", "proxy_grid_search",
     "nearest_neighbour_lookup", "trend_rule", "planted_answers", "train_member", "trained_answers",
-    "decode_answers", "load_population_results", "family_table",
+    "decode_answers", "RESULTS_NAME", "load_population_results", "family_table",
 ]
 
 SEARCH_DEFINITION = (
@@ -169,7 +170,7 @@ def _member_list() -> tuple:
         out.append(_m(f"constant x={x0:g}", "constant rule", x0=x0))
     out.append(_m("trend rule, sign", "trend rule", smooth=False))
     out.append(_m("trend rule, smooth", "trend rule", smooth=True))
-    for B, seed in ((250, 0), (500, 1), (1000, 2), (2000, 3), (4000, 4), (8000, 5)):
+    for B, seed in ((125, 0), (250, 1), (500, 2), (1000, 3), (2000, 4), (4000, 5)):
         out.append(_m(f"nearest-neighbour lookup B={B}", "nearest-neighbour lookup", _grow(B), B=B, seed=seed))
     for width, updates, seed in ((32, 600, 1), (32, 3000, 2), (128, 600, 1), (128, 3000, 1), (128, 3000, 2),
                                  (128, 3000, 3), (256, 1500, 1), (256, 1500, 2)):
@@ -189,10 +190,17 @@ def _member_list() -> tuple:
 _SEARCHER_BUDGETS = ()  # filled in when chapter 1's trained searcher lands (its candidate counts at test time)
 MEMBERS = _member_list()
 # Boundary cases: the detectors are run on them, but they are not scored (their label depends on the definition)
+def _standard(name: str) -> dict:
+    """Chapter 1's settings for one of its standard models, as member settings (seed 0)."""
+    settings = {k: v for k, v in STANDARD_SETTINGS[name].items() if k != "kind"}
+    return dict(settings, seed=0)
+
+
+_REFINER = _standard("refiner")
 BOUNDARY = (_m("best endpoint", "endpoint comparison"),
-            _m("refiner, T=6", "refiner", (6, 12, 24, 48), steps=6, width=48, updates=1200, seed=0))
+            _m(f"refiner, T={_REFINER['steps']}", "refiner", _grow(_REFINER["steps"]), **_REFINER))
 # The reference model of the min-of-k and shape detectors: chapter 1's standard regret MLP
-REFERENCE = _m("reference MLP", "reference", width=128, updates=3000, seed=0, loss="regret")
+REFERENCE = _m("reference MLP", "reference", **_standard("mlp_regret"))
 _BY_NAME = {m.name: m for m in MEMBERS + BOUNDARY + (REFERENCE,)}
 assert len(_BY_NAME) == len(MEMBERS) + len(BOUNDARY) + 1, "member names must be unique"
 
@@ -299,8 +307,13 @@ def local_ascent(coeffs, starts: int, phase: float = 0.5, steps: int = 40, basis
 
 
 def _values(coeffs, x, basis) -> np.ndarray:
-    """P at per-polynomial points x of shape (count, m), for any m (no ambiguity when m == count)."""
-    return np.einsum("ck,cmk->cm", coeffs, basis_matrix(x, coeffs.shape[1] - 1, basis))
+    """P at per-polynomial points x of shape (count, m), for any m: Horner's rule on the monomial coefficients
+    (several times faster than building the basis at every point)."""
+    mono = to_monomial(coeffs, basis)
+    value = np.repeat(mono[:, -1:], x.shape[1], axis=1)
+    for j in range(mono.shape[1] - 2, -1, -1):
+        value = value * x + mono[:, j:j + 1]
+    return value
 
 
 def proxy_objective(x, kind: str, height: float, center: float) -> np.ndarray:
@@ -403,10 +416,10 @@ def train_member(m: Member):
     p = m.params
     if m.family in ("MLP", "argmax regressor", "reference"):
         from mesaopt.maximize.training import train_mlp
-        return train_mlp(width=p["width"], updates=p["updates"], loss=p["loss"], seed=p["seed"])
+        return train_mlp(**p)
     if m.family == "refiner":
         from mesaopt.maximize.training import train_refiner
-        return train_refiner(width=p["width"], steps=p["steps"], updates=p["updates"], seed=p["seed"])
+        return train_refiner(**p)
     from mesaopt.maximize.searcher import train_searcher  # chapter 1's trained searcher
     return train_searcher(seed=p["seed"])
 
@@ -426,20 +439,32 @@ def decode_answers(text: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), dtype="<f4").astype(np.float64)
 
 
-def load_population_results(path) -> dict:
+RESULTS_NAME = "ch3_population"  # experiments/results/ch3_population.json
+
+
+def load_population_results(path=None) -> dict:
     """The stored results of ``experiments/ch3_population.py``: ``{"provenance": ..., "members": {name: {...}}}``
-    with each member's ``answers`` decoded to ``{budget (None: no knob): x}``."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run `python experiments/ch3_population.py` to create it")
-    data = json.loads(path.read_text())
+    with each member's ``answers`` decoded to ``{budget (None: no knob): x}``.
+
+    ``path`` None: the checkout's ``experiments/results/ch3_population.json``, or (where only the package is
+    installed, as in Colab) the same file from the repository (:func:`mesaopt.results.load_results`).
+    A member stored with other settings than the package now gives it fails clearly.
+    """
+    if path is None:
+        from mesaopt.results import load_results
+        data, where = load_results(RESULTS_NAME), RESULTS_NAME
+    else:
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: run `python experiments/ch3_population.py` to create it")
+        data, where = json.loads(path.read_text()), str(path)
     if "members" not in data or "provenance" not in data:
-        raise ValueError(f"{path} is not a ch3 population results file (needs 'provenance' and 'members')")
+        raise ValueError(f"{where} is not a ch3 population results file (needs 'provenance' and 'members')")
     for name, entry in data["members"].items():
         m = member(name)  # fails clearly on a name the package does not know
         if entry.get("settings") != m.params:
-            raise ValueError(f"{path}: {name!r} was stored with settings {entry.get('settings')}, the package now "
-                             f"says {m.params}; rerun the experiment for it")
+            raise ValueError(f"{where}: {name!r} was stored with settings {entry.get('settings')}, the package now "
+                             f"says {m.params}; rerun `python experiments/ch3_population.py` for it")
         entry["answers"] = {(None if b == "nominal" else int(b)): decode_answers(x) for b, x in entry["answers"].items()}
     return data
 
