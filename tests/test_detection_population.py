@@ -49,7 +49,12 @@ def test_budgets_start_at_the_nominal_value_and_only_grow():
             continue
         assert knob is not None, m.name
         assert list(m.budgets) == sorted(set(m.budgets)) and len(m.budgets) >= 2, m.name
-        nominal = m.params.get("G", m.params.get("k", m.params.get("starts", m.params.get("B", m.params.get("steps")))))
+        if m.family == "trained searcher":  # its default number of test-time candidates (trained with fewer)
+            from mesaopt.maximize.searcher import CandidateScorer
+            nominal = CandidateScorer().candidates
+            assert m.params["train_candidates"] <= nominal
+        else:
+            nominal = m.params.get("G", m.params.get("k", m.params.get("starts", m.params.get("B", m.params.get("steps")))))
         assert m.budgets[0] == nominal, m.name
     refiner = pop.member("refiner, T=6")
     assert refiner.budgets[0] == refiner.params["steps"] == 6  # never below its training horizon
