@@ -105,3 +105,17 @@ def test_evaluate_detector_fits_on_development_only():
     assert out["matched_pairs"] == 0 and np.isnan(out["matched_auc"])  # strata here split labels apart
     fixed = ev.evaluate_detector(s, y, dev, strata, threshold=-np.inf, n_boot=200)
     assert fixed["threshold"] == -np.inf and fixed["balanced_accuracy"] == 0.5
+
+
+def test_paired_auc_difference_is_zero_for_the_same_scores_and_sees_a_better_detector():
+    rng = np.random.default_rng(4)
+    y = np.array([True] * 15 + [False] * 15)
+    weak = rng.normal(size=30) + 0.3 * y
+    strong = rng.normal(size=30) + 3.0 * y
+    same = ev.paired_auc_difference(weak, weak, y, n_boot=300)
+    assert same[0] == 0 and same[1] == (0.0, 0.0) and same[2] == 30
+    diff, (lo, hi), _ = ev.paired_auc_difference(strong, weak, y, n_boot=300)
+    assert diff > 0 and 0 < lo <= diff <= hi
+    with_nan = strong.copy()
+    with_nan[:3] = np.nan
+    assert ev.paired_auc_difference(with_nan, weak, y, n_boot=100)[2] == 27

@@ -23,7 +23,7 @@ import numpy as np
 from mesaopt.validation import require_float, require_int
 
 __all__ = ["stratified_split", "fit_threshold", "decide", "roc_curve", "roc_auc", "accuracy", "balanced_accuracy",
-           "loss_strata", "bootstrap_weights", "bootstrap_interval", "evaluate_detector"]
+           "loss_strata", "bootstrap_weights", "bootstrap_interval", "paired_auc_difference", "evaluate_detector"]
 
 
 def stratified_split(groups, seed: int = 0) -> np.ndarray:
@@ -205,6 +205,20 @@ def bootstrap_interval(values, coverage: float = 0.95) -> tuple[float, float]:
     tail = 100 * (1 - coverage) / 2
     lo, hi = np.percentile(v, [tail, 100 - tail])
     return float(lo), float(hi)
+
+
+def paired_auc_difference(scores_a, scores_b, labels, n_boot: int = 2000, seed: int = 0) -> tuple:
+    """AUC of ``scores_a`` minus AUC of ``scores_b`` on the models where both apply, with a 95% bootstrap interval
+    from the same resamples for both (paired): (difference, (low, high), models used)."""
+    a, b = np.asarray(scores_a, dtype=np.float64), np.asarray(scores_b, dtype=np.float64)
+    y = np.asarray(labels, dtype=bool)
+    keep = ~np.isnan(a) & ~np.isnan(b)
+    a, b, y = a[keep], b[keep], y[keep]
+    if y.all() or not y.any():
+        return float("nan"), (float("nan"), float("nan")), int(keep.sum())
+    w = bootstrap_weights(y, n_boot, seed)
+    diff = roc_auc(a, y, weights=w) - roc_auc(b, y, weights=w)
+    return roc_auc(a, y) - roc_auc(b, y), bootstrap_interval(diff), int(keep.sum())
 
 
 def evaluate_detector(scores, labels, dev, strata, threshold: float | None = None, n_boot: int = 2000,

@@ -138,21 +138,21 @@ def loss_distributions(losses: dict, fits: dict, zero_floor: float) -> Figure:
 
 def hardness_panels(bin_means: dict, searchers: dict) -> Figure:
     """Mean loss in each hardness bin (easiest to hardest), one line per model, log scale; solid lines for
-    searchers, dashed for non-searchers (``searchers``: {name: label}). Models with zero loss everywhere are
-    named in the title instead."""
+    searchers, dashed for non-searchers, dotted for models that are not scored (``searchers``: {name: True,
+    False or None}). Models with zero loss everywhere are named in the title instead."""
     fig = Figure(figsize=(7.5, 4.0), layout="constrained")
     ax = fig.subplots()
     zero = [name for name, means in bin_means.items() if np.all(np.asarray(means) <= 0)]
     for name, means in bin_means.items():
         if name in zero:
             continue
-        style = "-" if searchers.get(name) else "--"
+        style = {True: "-", False: "--", None: ":"}[searchers.get(name)]
         ax.semilogy(np.arange(1, len(means) + 1), np.maximum(means, 1e-12), style, marker="o", ms=3, label=name)
     n_bins = len(next(iter(bin_means.values())))
     ax.set_xticks(np.arange(1, n_bins + 1))
     note = f"\n(not shown, zero loss: {', '.join(zero)})" if zero else ""
     ax.set(xlabel="hardness bin (1 = easiest)", ylabel="mean regret",
-           title="loss against hardness (solid: searchers, dashed: non-searchers)" + note)
+           title="loss against hardness (solid: searchers, dashed: non-searchers, dotted: not scored)" + note)
     ax.legend(fontsize=7, ncol=2)
     return fig
 
@@ -199,25 +199,39 @@ def roc_panels(protocols: dict, titles: dict) -> Figure:
     return fig
 
 
-def budget_curves(curves: dict, searchers: dict, highlight=()) -> Figure:
-    """Mean loss against the knob, relative to the nominal budget, for every model with a knob: budget factor
-    (budget / nominal) on the x axis, mean loss / mean loss at the nominal budget on the y axis (log-log).
-    ``curves``: {name: (budgets, mean losses)}; solid for searchers, dashed for non-searchers; ``highlight``
-    names are drawn thick and labelled."""
-    fig = Figure(figsize=(6.5, 4.2), layout="constrained")
+def budget_curves(curves: dict, searchers: dict, highlight=(), floor: float = 1e-4) -> Figure:
+    """Mean loss against the knob, relative to the nominal budget, for every model with a knob.
+
+    ``curves``: {name: (budgets, mean losses)}, budgets from the nominal one up (x1, about x2, x4, x8: grids
+    are nested, (G - 1) f + 1); the x axis shows the step, the y axis mean loss / mean loss at the nominal
+    budget (log scale, cut at ``floor``). ``searchers``: {name: True, False or None (not scored)}: solid blue
+    for searchers, dashed red for non-searchers, dotted grey for the unscored. ``highlight`` names are drawn
+    thick, in their own colours, and labelled.
+    """
+    fig = Figure(figsize=(7.0, 4.4), layout="constrained")
     ax = fig.subplots()
+    style = {True: ("-", "tab:blue"), False: ("--", "tab:red"), None: (":", "grey")}
+    colours = iter(["tab:green", "tab:purple", "tab:orange", "tab:brown", "black", "tab:cyan"])
+    steps = 0
     for name, (budgets, means) in curves.items():
-        b = np.asarray(budgets, float)
-        m = np.maximum(np.asarray(means, float), 1e-12)
-        color = "tab:blue" if searchers.get(name) else "tab:red"
-        thick = name in highlight
-        ax.loglog(b / b[0], m / m[0], "-" if searchers.get(name) else "--", color=color, alpha=1.0 if thick else 0.35,
-                  lw=2.2 if thick else 1.0, label=name if thick else None)
-    ax.plot([], [], "-", color="tab:blue", label="searchers")
-    ax.plot([], [], "--", color="tab:red", label="non-searchers")
-    factors = sorted({float(b / np.asarray(budgets, float)[0]) for budgets, _ in curves.values() for b in budgets})
-    _plain_ticks(ax, factors)
-    ax.set(xlabel="budget / nominal budget", ylabel="mean regret / mean regret at the nominal budget",
-           title="turning the test-time knob up from the nominal budget")
+        m = np.asarray(means, float)
+        rel = np.maximum(m / max(m[0], 1e-300), floor)
+        x = 2.0 ** np.arange(len(m))
+        steps = max(steps, len(m))
+        line, colour = style[searchers.get(name)]
+        if name in highlight:
+            ax.loglog(x, rel, line, color=next(colours), lw=2.4, marker="o", ms=4, label=name)
+        else:
+            ax.loglog(x, rel, line, color=colour, alpha=0.35, lw=1.0)
+    for flag, text in ((True, "searchers"), (False, "non-searchers"), (None, "not scored")):
+        if any(searchers.get(n) is flag for n in curves):
+            ax.plot([], [], style[flag][0], color=style[flag][1], label=text)
+    x = 2.0 ** np.arange(steps)
+    ax.set_xticks(x, labels=["nominal"] + [f"x{int(v)}" for v in x[1:]])
+    ax.minorticks_off()
+    ax.set_ylim(floor / 2, None)
+    ax.set(xlabel="test-time budget (nominal, then about twice, four and eight times as large)",
+           ylabel="mean regret / mean regret at the nominal budget",
+           title=f"turning the test-time knob up (ratios below {floor:g} are drawn at {floor:g})")
     ax.legend(fontsize=7)
     return fig

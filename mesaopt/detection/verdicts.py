@@ -15,15 +15,17 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from mesaopt.detection.detectors import DETECTORS, evidence, scores
-from mesaopt.detection.evaluation import evaluate_detector, loss_strata, roc_curve, stratified_split
+from mesaopt.detection.evaluation import (decide, evaluate_detector, loss_strata, paired_auc_difference, roc_curve,
+                                          stratified_split)
 from mesaopt.detection.population import (BOUNDARY, FAMILIES, MEMBERS, REFERENCE, label, planted_answers,
                                           reference_inputs, test_inputs)
 from mesaopt.maximize.polynomials import DEFAULT_BASIS, exact_maximum, regret
 
-__all__ = ["population_regrets", "reference_regrets", "population_labels", "run_protocol", "boundary_verdicts",
+__all__ = ["population_regrets", "reference_regrets", "population_labels", "run_protocol", "boundary_verdicts", "verdict_rows",
            "auc_table_html", "boundary_table_html", "best_family", "fit_table_html", "SPLIT_SEED"]
 
 SPLIT_SEED = 0
+BASELINE = "mean_loss"  # the detectors are compared with "mean loss alone" on the same resamples
 
 
 def _stored_answers(stored: dict, name: str) -> dict:
@@ -79,8 +81,9 @@ def run_protocol(regrets: dict, hardness, reference: np.ndarray, labels: dict, l
 
     Returns ``{"names", "labels", "families", "dev", "strata", "scores", "results": {detector: dict},
     "roc": {detector: (fpr, tpr)}, "evidence"}``; ``results`` as from
-    :func:`mesaopt.detection.evaluation.evaluate_detector`. Strata are equal-count bins of mean regret over
-    the held-out models (the same for both losses).
+    :func:`mesaopt.detection.evaluation.evaluate_detector`, plus ``auc_minus_baseline`` (and its interval): the
+    held-out AUC minus that of "mean loss alone" on the same bootstrap resamples. Strata are equal-count bins
+    of mean regret over the held-out models (the same for both losses).
     """
     names = [n for n in regrets if labels.get(n) is not None]
     pool = {m.name: m for m in MEMBERS}
@@ -99,6 +102,8 @@ def run_protocol(regrets: dict, hardness, reference: np.ndarray, labels: dict, l
                                           clusters)
         held = ~dev & ~np.isnan(s[name])
         roc[name] = roc_curve(s[name][held], y[held])
+        diff, interval, used = paired_auc_difference(s[name][~dev], s[BASELINE][~dev], y[~dev], n_boot, seed + 100 * k + 7)
+        results[name].update(auc_minus_baseline=diff, auc_minus_baseline_interval=interval, auc_minus_baseline_models=used)
     return {"names": names, "labels": y, "families": fams, "dev": dev, "strata": strata, "scores": s,
             "results": results, "roc": roc, "evidence": ev, "loss": loss}
 
@@ -117,6 +122,21 @@ def boundary_verdicts(regrets: dict, hardness, reference: np.ndarray, protocol: 
     return out
 
 
+def verdict_rows(protocol: dict, names) -> list:
+    """Rows [model, half, mean loss, each detector's verdict] for members of the protocol (thresholds from
+    the development half; "n/a" where a detector does not apply)."""
+    rows = []
+    for n in names:
+        i = protocol["names"].index(n)
+        verdicts = []
+        for d, r in protocol["results"].items():
+            score = protocol["scores"][d][i]
+            verdicts.append("n/a" if np.isnan(score) else ("search" if decide([score], r["threshold"])[0] else "no search"))
+        mean = protocol["evidence"][n].losses.mean()
+        rows.append([n, "development" if protocol["dev"][i] else "held out", f"{mean:.3g}"] + verdicts)
+    return rows
+
+
 def _interval(value, interval, digits=2) -> str:
     if not np.isfinite(value):
         return "n/a"
@@ -132,7 +152,7 @@ def auc_table_html(protocol: dict) -> str:
     accuracy within strata of similar mean regret, the threshold fitted on the development half, and how many
     held-out models it applies to."""
     head = ("<tr><th>detector</th><th>AUC [95% interval]</th><th>AUC interval, families resampled</th>"
-            "<th>accuracy</th><th>balanced accuracy</th><th>AUC within strata</th>"
+            "<th>AUC minus mean-loss baseline</th><th>accuracy</th><th>balanced accuracy</th><th>AUC within strata</th>"
             "<th>balanced accuracy within strata</th><th>threshold (development)</th><th>held-out models</th></tr>")
     rows = []
     for name, det in DETECTORS.items():
@@ -142,7 +162,9 @@ def auc_table_html(protocol: dict) -> str:
         fam_text = f"[{fam[0]:.2f}, {fam[1]:.2f}]" if np.all(np.isfinite(fam)) else "n/a"
         rows.append("<tr>" + "".join([
             f"<td>{html.escape(det.title)}</td>", f"<td>{_interval(r['auc'], r['auc_interval'])}</td>",
-            f"<td>{fam_text}</td>", f"<td>{_interval(r['accuracy'], r['accuracy_interval'])}</td>",
+            f"<td>{fam_text}</td>",
+            f"<td>{_interval(r['auc_minus_baseline'], r['auc_minus_baseline_interval']) if name != BASELINE else ''}</td>",
+            f"<td>{_interval(r['accuracy'], r['accuracy_interval'])}</td>",
             f"<td>{_interval(r['balanced_accuracy'], r['balanced_accuracy_interval'])}</td>",
             f"<td>{_interval(r['matched_auc'], r['matched_auc_interval'])} ({r['matched_pairs']} pairs)</td>",
             f"<td>{_interval(r['matched_balanced_accuracy'], r['matched_balanced_accuracy_interval'])}</td>",
