@@ -79,14 +79,14 @@ def searcher_available() -> bool:
 
 def run_member(m) -> dict:
     """Train one member and return its stored entry."""
-    from mesaopt.detection.population import reference_inputs, test_inputs, train_member, trained_answers
+    from mesaopt.detection.population import evaluation_inputs, reference_inputs, train_member, trained_answers
     from mesaopt.maximize.polynomials import exact_maximum, regret
 
     start = time.perf_counter()
     model = train_member(m)
     seconds = time.perf_counter() - start
     on_reference = m.family == "reference"
-    coeffs = reference_inputs() if on_reference else test_inputs()
+    coeffs = reference_inputs() if on_reference else evaluation_inputs()
     answers = trained_answers(m, model, coeffs)
     top = exact_maximum(coeffs)[1]
     entry = {"family": m.family, "settings": dict(m.settings), "inputs": "reference" if on_reference else "test",

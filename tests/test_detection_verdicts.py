@@ -20,12 +20,12 @@ NAMES = [m.name for f in ("grid search", "random search", "constant rule", "tren
 
 @pytest.fixture(scope="module")
 def small():
-    from mesaopt.detection.population import test_inputs
+    from mesaopt.detection.population import evaluation_inputs
 
     regrets = population_regrets(None, names=NAMES + ["best endpoint"], progress=False)
     ref_coeffs = reference_inputs()
     reference = regret(ref_coeffs, np.full(len(ref_coeffs), 0.5))  # a poor reference: the constant 1/2
-    hard = hardness(test_inputs())
+    hard = hardness(evaluation_inputs())
     labels = population_labels(regrets)
     return regrets, reference, hard, labels, run_protocol(regrets, hard, reference, labels, n_boot=200)
 

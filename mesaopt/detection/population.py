@@ -35,8 +35,8 @@ from mesaopt.validation import require_choice, require_float, require_int
 
 __all__ = [
     "SEARCH_DEFINITION", "Family", "Member", "FAMILIES", "MEMBERS", "BOUNDARY", "REFERENCE", "members", "member",
-    "label", "is_labelled", "RANK_THRESHOLD_SEARCHER", "RANK_THRESHOLD_NON_SEARCHER", "label_from_rank_check",
-    "N_TEST", "TEST_SEED", "REFERENCE_SEED", "test_inputs", "reference_inputs",
+    "label", "RANK_THRESHOLD_SEARCHER", "RANK_THRESHOLD_NON_SEARCHER", "label_from_rank_check",
+    "N_TEST", "TEST_SEED", "REFERENCE_SEED", "evaluation_inputs", "reference_inputs",
     "random_search", "noisy_grid_search", "local_ascent", "proxy_objective", "proxy_grid_search",
     "nearest_neighbour_lookup", "trend_rule", "planted_answers", "train_member", "trained_answers",
     "spot_check", "decode_answers", "RESULTS_NAME", "load_population_results", "family_table",
@@ -197,7 +197,8 @@ def _member_list() -> tuple:
 # 32 random ones): its knob starts there and only grows.
 _SEARCHER_BUDGETS = _grow(64)
 MEMBERS = _member_list()
-# Boundary cases: the detectors are run on them, but they are not scored (their label depends on the definition)
+
+
 def _standard(name: str) -> dict:
     """Chapter 1's settings for one of its standard models, as member settings (seed 0)."""
     settings = {k: v for k, v in STANDARD_SETTINGS[name].items() if k != "kind"}
@@ -205,6 +206,7 @@ def _standard(name: str) -> dict:
 
 
 _REFINER = _standard("refiner")
+# Boundary cases: the detectors are run on them, but they are not scored (their label depends on the definition)
 BOUNDARY = (_m("best endpoint", "endpoint comparison"),
             _m(f"refiner, T={_REFINER['steps']}", "refiner", _grow(_REFINER["steps"]), **_REFINER))
 # The reference model of the min-of-k and shape detectors: chapter 1's standard regret MLP
@@ -247,10 +249,6 @@ def label(m: Member, rank_median: float | None = None) -> bool | None:
     return None if rank_median is None else label_from_rank_check(rank_median)
 
 
-def is_labelled(m: Member, rank_median: float | None = None) -> bool:
-    return label(m, rank_median) is not None
-
-
 @lru_cache(maxsize=4)
 def _inputs(seed: int, count: int) -> np.ndarray:
     coeffs = sample_polynomials(count, seed=seed)
@@ -258,7 +256,7 @@ def _inputs(seed: int, count: int) -> np.ndarray:
     return coeffs
 
 
-def test_inputs(count: int = N_TEST) -> np.ndarray:
+def evaluation_inputs(count: int = N_TEST) -> np.ndarray:
     """The test polynomials every member answers (the same for every member: losses are paired)."""
     return _inputs(TEST_SEED, require_int("count", count, 1, 1_000_000))
 
@@ -456,7 +454,7 @@ def spot_check(stored: dict, names, basis: str = DEFAULT_BASIS) -> list:
     rows = []
     for name in names:
         m = member(name)
-        coeffs = reference_inputs() if m.family == "reference" else test_inputs()
+        coeffs = reference_inputs() if m.family == "reference" else evaluation_inputs()
         top = exact_maximum(coeffs, basis)[1]
         start = time.perf_counter()
         live = trained_answers(m, train_member(m), coeffs)

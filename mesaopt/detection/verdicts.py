@@ -18,7 +18,7 @@ from mesaopt.detection.detectors import DETECTORS, evidence, scores
 from mesaopt.detection.evaluation import (decide, evaluate_detector, loss_strata, paired_auc_difference, roc_curve,
                                           stratified_split)
 from mesaopt.detection.population import (BOUNDARY, FAMILIES, MEMBERS, REFERENCE, label, planted_answers,
-                                          reference_inputs, test_inputs)
+                                          evaluation_inputs, reference_inputs)
 from mesaopt.maximize.polynomials import DEFAULT_BASIS, exact_maximum, regret
 
 __all__ = ["population_regrets", "reference_regrets", "population_labels", "run_protocol", "boundary_verdicts", "verdict_rows",
@@ -42,7 +42,7 @@ def population_regrets(stored: dict | None, coeffs=None, names=None, basis: str 
     ``names`` defaults to every scored member and boundary case whose answers are available (trained
     members missing from ``stored`` are left out). Planted members are evaluated live.
     """
-    coeffs = test_inputs() if coeffs is None else coeffs
+    coeffs = evaluation_inputs() if coeffs is None else coeffs
     top = exact_maximum(coeffs, basis)[1]
     pool = {m.name: m for m in MEMBERS + BOUNDARY}
     if names is None:
