@@ -2,6 +2,7 @@
 stored results' format."""
 from __future__ import annotations
 
+import base64
 import json
 
 import numpy as np
@@ -127,8 +128,8 @@ def test_nearest_neighbour_lookup_recalls_its_memory_and_nests_its_budgets():
 def test_stored_results_round_trip_and_mismatches_fail_clearly(tmp_path):
     m = pop.members("MLP")[0]
     x = np.random.default_rng(0).random(5).astype(np.float32)
-    entry = {"family": m.family, "settings": m.params, "answers": {"nominal": __import__("base64").b64encode(
-        x.astype("<f4").tobytes()).decode()}}
+    entry = {"family": m.family, "settings": m.params,
+             "answers": {"nominal": base64.b64encode(x.astype("<f4").tobytes()).decode()}}
     path = tmp_path / "r.json"
     path.write_text(json.dumps({"provenance": {}, "members": {m.name: entry}}))
     loaded = pop.load_population_results(path)
