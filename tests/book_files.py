@@ -53,3 +53,19 @@ def load(path: Path) -> dict:
 
 def code_cells(nb: dict) -> list[dict]:
     return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def package_version() -> str:
+    """mesaopt's version, as pyproject.toml gives it (read from mesaopt/__init__.py when it is dynamic)."""
+    text = (ROOT / "pyproject.toml").read_text()
+    match = re.search(r'^version\s*=\s*"([^"]+)"', text, re.MULTILINE)
+    if match is None:
+        assert re.search(r'^dynamic\s*=\s*\[[^\]]*"version"', text, re.MULTILINE), "pyproject.toml sets no version"
+        match = re.search(r'^__version__\s*=\s*"([^"]+)"', (ROOT / "mesaopt" / "__init__.py").read_text(), re.MULTILINE)
+    assert match, "no version in pyproject.toml or mesaopt/__init__.py"
+    return match.group(1)
+
+
+def setup_install_url() -> str:
+    """What each chapter's setup cell installs in Colab: the repository at the tag of this version."""
+    return f"git+{repository_url()}@v{package_version()}"

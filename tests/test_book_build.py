@@ -31,3 +31,20 @@ def test_notebook_pages_launch_colab_at_the_notebook_path(built_book):
         page = (HTML / rel.replace(".ipynb", ".html")).read_text()
         links = set(re.findall(r'https://colab\.research\.google\.com/github/[^"\s]+', page))
         assert links == {f"https://colab.research.google.com/github/{owner_repo}/blob/main/{rel}"}, links
+
+
+def test_provenance_page_shows_this_builds_commit_versions_and_chapter_run_times(built_book):
+    import subprocess
+    from importlib.metadata import version
+
+    page = (HTML / "book" / "provenance.html").read_text()
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    assert f"{repository_url()}/commit/{commit}" in page and commit[:12] in page
+    for name in ("mesaopt", "torch", "numpy", "ipykernel", "jupyter-book"):
+        assert re.search(rf"<p>{re.escape(name)}</p></td>\s*<td[^>]*><p>{re.escape(version(name))}</p>", page), name
+    assert "Every package pinned in requirements-lock.txt was installed at its pinned version." in page
+    # myst-nb's execution table: one row per chapter, each executed successfully
+    table = page[page.index("Run Time (s)"):]
+    for nb in toc_notebooks():
+        row = re.search(rf"<tr[^>]*><td><p><a [^>]*>.*?{re.escape(nb.stem)}.*?</tr>", table, re.DOTALL)
+        assert row and "✅" in row.group(0), nb.name

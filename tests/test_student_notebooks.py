@@ -121,11 +121,20 @@ def test_student_copy_of_the_fixture_runs_under_nbval_with_checks_saying_not_imp
     check_student_run(result, cells, expected_checks=2)
 
 
+def student_copy_jobs(notebooks: list[Path], workdir: Path) -> dict:
+    """{key: run} for conftest.BackgroundRuns: each chapter's student copy under nbval, in a folder of its own."""
+    def run(path: Path):
+        folder = workdir / path.stem
+        tool.write_student_copies([path], folder)
+        return run_nbval_recording(folder / path.name, folder / "record.json")
+
+    return {f"student:{path.name}": (lambda path=path: run(path)) for path in notebooks}
+
+
 @pytest.mark.parametrize("path", toc_notebooks(), ids=lambda p: p.name)
-def test_chapter_student_copy_runs_under_nbval_with_checks_saying_not_implemented_yet(tmp_path, path):
+def test_chapter_student_copy_runs_under_nbval_with_checks_saying_not_implemented_yet(background_runs, path):
     exercises = tool.find_exercises(read(path), path.stem)
-    tool.write_student_copies([path], tmp_path)
-    result, cells = run_nbval_recording(tmp_path / path.name, tmp_path / "record.json")
+    result, cells = background_runs.wait(f"student:{path.name}")  # run in the background (conftest.py)
     check_student_run(result, cells, expected_checks=len(exercises))
 
 
@@ -152,3 +161,66 @@ def test_instructor_page_lists_every_exercise_of_the_chapters():
     assert listed == exercises, "book/instructors.md: update the exercise table (tools/make_student_notebooks.py --list)"
     assert all(re.search(rf"^\| \{{ref\}}`{label} <{label}>` \|.*\| \d+ min \|$", page, re.MULTILINE) for label in listed)
     assert "book/instructors" in (ROOT / "_toc.yml").read_text()
+
+
+# --- publishing the copies: the page "Student copies", the built book, the branch for Colab ---------
+
+PAGE = ROOT / "book" / "student_copies.md"
+PUSH = ROOT / "tools" / "push_student_copies.sh"
+
+
+def copies_branch() -> str:
+    match = re.search(r"^branch=(\S+)$", PUSH.read_text(), re.MULTILINE)
+    assert match, "tools/push_student_copies.sh must set branch=..."
+    return match.group(1)
+
+
+def test_student_copies_page_links_every_chapter_for_download_and_colab():
+    from book_files import repository_url
+
+    page = PAGE.read_text()
+    owner_repo = repository_url().removeprefix("https://github.com/")
+    chapters = [p.stem for p in toc_notebooks() if tool.find_exercises(read(p), p.stem)]
+    downloads = re.findall(r'<a href="\.\./student/(\w+)\.ipynb" download>', page)
+    colab = re.findall(r'<a href="https://colab\.research\.google\.com/github/([^"]+)">', page)
+    assert downloads == chapters
+    assert colab == [f"{owner_repo}/blob/{copies_branch()}/{stem}.ipynb" for stem in chapters]
+    assert "book/student_copies" in (ROOT / "_toc.yml").read_text()
+    workflow = (ROOT / ".github" / "workflows" / "book.yml").read_text()
+    assert "tools/push_student_copies.sh" in workflow and "contents: write" in workflow
+
+
+def test_the_built_book_serves_the_student_copies_the_page_links(built_book):
+    html = ROOT / "_build" / "html"
+    page = (html / "book" / "student_copies.html").read_text()
+    for path in toc_notebooks():
+        served = html / "student" / path.name
+        assert f'href="../student/{path.name}"' in page
+        assert served.exists(), f"the build wrote no {served.relative_to(ROOT)}"
+        copy = tool.student_copy(read(path), path.stem)
+        assert [c.source for c in read(served).cells] == [c.source for c in copy.cells]
+
+
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="needs the git repository")
+def test_push_script_commits_the_copies_to_their_branch_and_only_when_they_change(tmp_path):
+    clone, origin = tmp_path / "clone", tmp_path / "origin.git"
+    git = lambda *args, cwd=tmp_path: subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,  # noqa: E731
+                                                     text=True, timeout=120).stdout
+    git("clone", "-q", str(ROOT), str(clone))
+    git("init", "-q", "--bare", str(origin))
+    git("remote", "set-url", "origin", str(origin), cwd=clone)
+    env = dict(os.environ, PYTHON=sys.executable)
+    push = lambda: subprocess.run(["bash", "tools/push_student_copies.sh"], cwd=clone, env=env,  # noqa: E731
+                                  capture_output=True, text=True, timeout=300)
+    first, second = push(), push()
+    assert first.returncode == 0 and "pushed the student copies" in first.stdout, first.stderr
+    assert second.returncode == 0 and "unchanged; nothing to push" in second.stdout, second.stderr
+    branch = copies_branch()
+    head = git("rev-parse", "HEAD", cwd=clone).strip()
+    assert git("log", "--format=%s", branch, cwd=origin).splitlines() == [f"Student copies of {head}"]
+    files = sorted(git("ls-tree", "--name-only", branch, cwd=origin).split())
+    chapters = [p.name for p in toc_notebooks()]
+    assert files == sorted(["README.md", *chapters])
+    shown = nbformat.reads(git("show", f"{branch}:{chapters[0]}", cwd=origin), as_version=4)
+    assert not [c for c in shown.cells if "solution" in c.metadata.get("tags", [])]
+    assert "worktree" not in git("worktree", "list", cwd=clone).split("\n", 1)[-1]  # its worktree is gone
