@@ -1,2 +1,3 @@
-"""Chapter 3, detecting search from behaviour: min-of-k statistics, the tests, the real models' verdicts,
-figures, the widget and the exercise checkers."""
+"""Chapter 3, detecting search from behaviour: min-of-k statistics and tests, a population of labelled models,
+detectors with one decision rule each, the held-out evaluation protocol, figures, the widget and the exercise
+checkers."""

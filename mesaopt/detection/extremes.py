@@ -146,12 +146,26 @@ def sample_min_of_k(fam: ScaleFamily, k: float, size, scale: float = 1.0, rng=0)
     """Draws of min(X_1..X_k), X_i iid from ``fam`` at ``scale``, by inverting 1 - (1 - F)^k.
 
     Exact for integer k and also defines the law for real k >= 1 (a "Lehmann alternative").
-    Cost does not grow with k.
+    Cost does not grow with k. For k = 1 (no search) numpy's own sampler of the family is used instead
+    of the inversion: the same law, several times faster for the gamma, whose quantile function is slow.
     """
     k = require_float("k", k, 1.0, MAX_K)
+    if k == 1.0:
+        return scale * _native_sample(fam, size, _rng(rng))
     u = _rng(rng).random(size)
     p = -np.expm1(np.log1p(-u) / k)  # 1 - (1 - u)^(1/k), accurate when small
     return scale * fam.ppf(p)
+
+
+def _native_sample(fam: ScaleFamily, size, rng: np.random.Generator) -> np.ndarray:
+    """iid draws at scale 1 from numpy's sampler of the family."""
+    if fam.name == "exponential":
+        return rng.exponential(1.0, size)
+    if fam.name == "weibull":
+        return rng.weibull(fam.shape, size)
+    if fam.name == "gamma":
+        return rng.gamma(fam.shape, 1.0, size)
+    return rng.lognormal(0.0, fam.shape, size)
 
 
 def brute_force_min_of_k(fam: ScaleFamily, k: int, size: int, scale: float = 1.0, rng=0) -> np.ndarray:

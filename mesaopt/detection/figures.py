@@ -1,4 +1,5 @@
-"""Figures of chapter 3: min-of-k theory, power curves, information per loss, real models' losses.
+"""Figures of chapter 3: min-of-k theory, power curves, information per loss, the population's losses,
+the budget curves and the detectors' held-out ROC curves.
 
 Each function computes nothing expensive beyond what it plots and returns a matplotlib Figure.
 """
@@ -135,21 +136,23 @@ def loss_distributions(losses: dict, fits: dict, zero_floor: float) -> Figure:
     return fig
 
 
-def hardness_panels(results: dict) -> Figure:
-    """Mean loss in each hardness bin (easiest to hardest), one line per model, log scale."""
-    fig = Figure(figsize=(6.5, 3.8), layout="constrained")
+def hardness_panels(bin_means: dict, searchers: dict) -> Figure:
+    """Mean loss in each hardness bin (easiest to hardest), one line per model, log scale; solid lines for
+    searchers, dashed for non-searchers, dotted for models that are not scored (``searchers``: {name: True,
+    False or None}). Models with zero loss everywhere are named in the title instead."""
+    fig = Figure(figsize=(7.5, 4.0), layout="constrained")
     ax = fig.subplots()
-    zero = [name for name, res in results.items() if np.all(res["bin_mean_loss"] <= 0)]
-    for name, res in results.items():
+    zero = [name for name, means in bin_means.items() if np.all(np.asarray(means) <= 0)]
+    for name, means in bin_means.items():
         if name in zero:
             continue
-        means = res["bin_mean_loss"]
-        style = "-" if res["depends_on_hardness"] else "--"
-        ax.semilogy(np.arange(1, len(means) + 1), means, style, marker="o", ms=3, label=name)
-    ax.set_xticks(np.arange(1, len(next(iter(results.values()))["bin_mean_loss"]) + 1))
-    note = f" (not shown, zero loss: {', '.join(zero)})" if zero else ""
+        style = {True: "-", False: "--", None: ":"}[searchers.get(name)]
+        ax.semilogy(np.arange(1, len(means) + 1), np.maximum(means, 1e-12), style, marker="o", ms=3, label=name)
+    n_bins = len(next(iter(bin_means.values())))
+    ax.set_xticks(np.arange(1, n_bins + 1))
+    note = f"\n(not shown, zero loss: {', '.join(zero)})" if zero else ""
     ax.set(xlabel="hardness bin (1 = easiest)", ylabel="mean regret",
-           title="loss against hardness (solid: depends on hardness)" + ("\n" + note if note else ""))
+           title="loss against hardness (solid: searchers, dashed: non-searchers, dotted: not scored)" + note)
     ax.legend(fontsize=7, ncol=2)
     return fig
 
@@ -168,4 +171,67 @@ def budget_panels(results: dict, budget_names: dict) -> Figure:
         _plain_ticks(ax, b)
         ax.set(title=name, xlabel=budget_names[name], ylabel="mean regret")
         ax.legend(fontsize=7)
+    return fig
+
+
+_DETECTOR_STYLE = {"hardness": ("tab:blue", "-"), "min_of_k": ("tab:orange", "-"), "budget": ("tab:green", "-"),
+                   "shape": ("tab:red", "-"), "weibull_limit": ("tab:purple", "-"), "mean_loss": ("black", "--"),
+                   "always_search": ("grey", ":")}
+
+
+def roc_panels(protocols: dict, titles: dict) -> Figure:
+    """Held-out ROC curves, one panel per loss (``protocols``: {loss: run_protocol result}), one curve per
+    detector (``titles``: {detector: legend label}); baselines dashed and dotted, the chance diagonal in grey."""
+    fig = Figure(figsize=(5.2 * len(protocols), 4.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(protocols), sharey=True))
+    for ax, (loss, protocol) in zip(axes, protocols.items()):
+        ax.plot([0, 1], [0, 1], color="lightgrey", lw=1)
+        for name, (fpr, tpr) in protocol["roc"].items():
+            color, style = _DETECTOR_STYLE.get(name, ("k", "-"))
+            auc = protocol["results"][name]["auc"]
+            ax.plot(fpr, tpr, style, color=color, drawstyle="steps-post" if name != "always_search" else "default",
+                    marker="o" if name == "always_search" else None, label=f"{titles[name]} (AUC {auc:.2f})")
+        n = protocol["results"]["hardness"]["n_held_out"]
+        ax.set(xlabel="false-positive rate (non-searchers called search)", title=f"{loss}: {n} held-out models",
+               xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), aspect="equal")
+        ax.legend(fontsize=7, loc="lower right")
+    axes[0].set_ylabel("true-positive rate (searchers called search)")
+    return fig
+
+
+def budget_curves(curves: dict, searchers: dict, highlight=(), floor: float = 1e-4) -> Figure:
+    """Mean loss against the knob, relative to the nominal budget, for every model with a knob.
+
+    ``curves``: {name: (budgets, mean losses)}, budgets from the nominal one up (x1, about x2, x4, x8: grids
+    are nested, (G - 1) f + 1); the x axis shows the step, the y axis mean loss / mean loss at the nominal
+    budget (log scale, cut at ``floor``). ``searchers``: {name: True, False or None (not scored)}: solid blue
+    for searchers, dashed red for non-searchers, dotted grey for the unscored. ``highlight`` names are drawn
+    thick, in their own colours, and labelled.
+    """
+    fig = Figure(figsize=(7.0, 4.4), layout="constrained")
+    ax = fig.subplots()
+    style = {True: ("-", "tab:blue"), False: ("--", "tab:red"), None: (":", "grey")}
+    colours = iter(["tab:green", "tab:purple", "tab:orange", "tab:brown", "black", "tab:cyan"])
+    steps = 0
+    for name, (budgets, means) in curves.items():
+        m = np.asarray(means, float)
+        rel = np.maximum(m / max(m[0], 1e-300), floor)
+        x = 2.0 ** np.arange(len(m))
+        steps = max(steps, len(m))
+        line, colour = style[searchers.get(name)]
+        if name in highlight:
+            ax.loglog(x, rel, line, color=next(colours), lw=2.4, marker="o", ms=4, label=name)
+        else:
+            ax.loglog(x, rel, line, color=colour, alpha=0.35, lw=1.0)
+    for flag, text in ((True, "searchers"), (False, "non-searchers"), (None, "not scored")):
+        if any(searchers.get(n) is flag for n in curves):
+            ax.plot([], [], style[flag][0], color=style[flag][1], label=text)
+    x = 2.0 ** np.arange(steps)
+    ax.set_xticks(x, labels=["nominal"] + [f"x{int(v)}" for v in x[1:]])
+    ax.minorticks_off()
+    ax.set_ylim(floor / 2, None)
+    ax.set(xlabel="test-time budget (nominal, then about twice, four and eight times as large)",
+           ylabel="mean regret / mean regret at the nominal budget",
+           title=f"turning the test-time knob up (ratios below {floor:g} are drawn at {floor:g})")
+    ax.legend(fontsize=7)
     return fig

@@ -1,154 +1,190 @@
-"""Chapter 3's real models and the verdict table: what each behavioural test says beside the truth.
+"""What the detectors say about the population: every member's losses, every detector's score, the protocol's
+held-out numbers, and the tables the chapter shows.
 
-The models come from chapter 1's task and package (exact solver, grid search, the hand-built
-soft-argmax net, trained MLPs, the recurrent refiner) plus two baselines. "Built to search" is
-what we know from each model's construction, not from its behaviour.
+:func:`population_regrets` gathers each member's regrets on the test polynomials (planted members live,
+trained ones from the stored answers) and, for members with a knob, at each budget. :func:`run_protocol`
+turns them into evidence for one loss (regret or squared), scores every member with every detector, splits by
+family, fits the thresholds on the development half and reports the held-out half
+(:mod:`mesaopt.detection.evaluation`).
 """
 from __future__ import annotations
 
 import html
-from functools import lru_cache
 
 import numpy as np
+from tqdm.auto import tqdm
 
-from mesaopt.maximize.baselines import best_endpoint, constant_guess, grid_search
-from mesaopt.detection.stats import budget_scaling_test, hardness_test, reference_test
-from mesaopt.maximize.polynomials import DEFAULT_BASIS, exact_maximum, regret, sample_polynomials
-from mesaopt.validation import require_int
+from mesaopt.detection.detectors import DETECTORS, evidence, scores
+from mesaopt.detection.evaluation import (decide, evaluate_detector, loss_strata, paired_auc_difference, roc_curve,
+                                          stratified_split)
+from mesaopt.detection.population import (BOUNDARY, FAMILIES, MEMBERS, REFERENCE, label, planted_answers,
+                                          evaluation_inputs, reference_inputs)
+from mesaopt.maximize.polynomials import DEFAULT_BASIS, exact_maximum, regret
 
-__all__ = ["BUILT_TO_SEARCH", "REFERENCE", "lookup_table", "model_answers", "budget_answers", "regrets",
-           "best_family", "fit_table_html", "behavioural_verdicts", "accuracy", "verdict_table_html"]
+__all__ = ["population_regrets", "reference_regrets", "population_labels", "run_protocol", "boundary_verdicts", "verdict_rows",
+           "auc_table_html", "boundary_table_html", "best_family", "fit_table_html", "SPLIT_SEED"]
 
-REFERENCE = "MLP, regret loss"
-BUILT_TO_SEARCH = {
-    "constant 1/2": (False, "answers 1/2 whatever P is"),
-    "best endpoint": (True, "compares P(0) with P(1): a search over two candidates"),
-    "exact (roots of P')": (True, "solves P' = 0, then compares P at every candidate"),
-    "grid search, G=17": (True, "evaluates P at G points and keeps the best"),
-    "soft-argmax net, G=33": (True, "hand-built weights: P at G points, then a soft-argmax"),
-    "MLP, squared loss": (False, "fully amortized: coefficients to x, never evaluates P"),
-    "MLP, regret loss": (False, "fully amortized: coefficients to x, never evaluates P"),
-    "refiner, T=8": (True, "queries P and P' at its guess at each of T steps"),
-    "lookup table, B=4000": (False, "recalls the stored argmax of the nearest of B training polynomials; "
-                                    "never evaluates P"),
-}
-SOFT_ARGMAX_BETA = 100.0
+SPLIT_SEED = 0
+BASELINE = "mean_loss"  # the detectors are compared with "mean loss alone" on the same resamples
 
 
-@lru_cache(maxsize=16)
-def lookup_table(B: int, basis: str = DEFAULT_BASIS, seed: int = 0):
-    """A memorizing model: B training polynomials with their exact argmax; the answer for a new
-    polynomial is the stored argmax of the nearest one (Euclidean distance between coefficients).
+def _stored_answers(stored: dict, name: str) -> dict:
+    if stored is None or name not in stored["members"]:
+        raise ValueError(f"{name!r} is trained: its answers must come from the stored results "
+                         "(experiments/ch3_population.py)")
+    return stored["members"][name]["answers"]
 
-    It searches its memory for a similar input, never the interval for a high P: no search over x.
+
+def population_regrets(stored: dict | None, coeffs=None, names=None, basis: str = DEFAULT_BASIS,
+                       progress: bool = True) -> dict:
+    """``{name: {"regret": regrets at the nominal budget, "budgets": {budget: regrets} or None}}``.
+
+    ``names`` defaults to every scored member and boundary case whose answers are available (trained
+    members missing from ``stored`` are left out). Planted members are evaluated live.
     """
-    B = require_int("B", B, 1, 200_000)
-    table = sample_polynomials(B, basis=basis, seed=3_000_017 + seed)
-    answers = exact_maximum(table, basis)[0]
-    norms = np.einsum("ij,ij->i", table, table)
-
-    def answer(coeffs):
-        coeffs = np.asarray(coeffs, dtype=np.float64)
-        out = np.empty(len(coeffs))
-        for start in range(0, len(coeffs), 500):
-            block = coeffs[start:start + 500]
-            out[start:start + 500] = answers[np.argmin(norms[None, :] - 2.0 * block @ table.T, axis=1)]
-        return out
-
-    return answer
-
-
-def _soft_argmax(G, basis):
-    from mesaopt.maximize.models import SoftArgmaxGrid
-    from mesaopt.maximize.training import predict
-
-    net = SoftArgmaxGrid(G, SOFT_ARGMAX_BETA, basis=basis)
-    return lambda c: predict(net, c)
-
-
-def model_answers(trained: dict, basis: str = DEFAULT_BASIS) -> dict:
-    """``{name: function coeffs -> x}`` for every model of :data:`BUILT_TO_SEARCH`.
-
-    ``trained`` is chapter 1's ``train_standard_models()`` result (mlp_squared, mlp_regret, refiner).
-    """
-    from mesaopt.maximize.training import predict
-
-    return {
-        "constant 1/2": lambda c: constant_guess(c, 0.5),
-        "best endpoint": lambda c: best_endpoint(c, basis),
-        "exact (roots of P')": lambda c: exact_maximum(c, basis)[0],
-        "grid search, G=17": lambda c: grid_search(c, 17, basis),
-        "soft-argmax net, G=33": _soft_argmax(33, basis),
-        "MLP, squared loss": lambda c: predict(trained["mlp_squared"], c),
-        "MLP, regret loss": lambda c: predict(trained["mlp_regret"], c),
-        "refiner, T=8": lambda c: predict(trained["refiner"], c, steps=8),
-        "lookup table, B=4000": lookup_table(4000, basis),
-    }
-
-
-BUDGETS = {
-    "grid search, G=17": ("grid points G", (5, 9, 17, 33, 65)),
-    "soft-argmax net, G=33": ("grid points G", (9, 17, 33, 65, 129)),
-    "refiner, T=8": ("refinement steps T", (2, 4, 8, 16, 32)),
-    "lookup table, B=4000": ("stored polynomials B", (250, 1000, 4000, 16000)),
-}
-
-
-def budget_answers(trained: dict, basis: str = DEFAULT_BASIS) -> dict:
-    """``{model name: (budget name, {budget: function coeffs -> x})}`` for models with a budget knob."""
-    from mesaopt.maximize.training import predict
-
+    coeffs = evaluation_inputs() if coeffs is None else coeffs
+    top = exact_maximum(coeffs, basis)[1]
+    pool = {m.name: m for m in MEMBERS + BOUNDARY}
+    if names is None:
+        names = [n for n, m in pool.items()
+                 if not FAMILIES[m.family].trained or (stored is not None and n in stored["members"])]
     out = {}
-    for name, (label, budgets) in BUDGETS.items():
-        if name.startswith("grid"):
-            funcs = {G: (lambda c, G=G: grid_search(c, G, basis)) for G in budgets}
-        elif name.startswith("soft"):
-            funcs = {G: _soft_argmax(G, basis) for G in budgets}
-        elif name.startswith("lookup"):
-            funcs = {B: lookup_table(B, basis) for B in budgets}
+    for name in tqdm(names, desc="answers of the population", disable=not progress):
+        m = pool[name]
+        if FAMILIES[m.family].trained:
+            answers = _stored_answers(stored, name)
         else:
-            funcs = {T: (lambda c, T=T: predict(trained["refiner"], c, steps=T)) for T in budgets}
-        out[name] = (label, funcs)
+            answers = {b: planted_answers(m, coeffs, b, basis) for b in (m.budgets or (None,))}
+        by_budget = {b: regret(coeffs, x, basis, max_value=top) for b, x in answers.items()}
+        nominal = by_budget[m.budgets[0]] if m.budgets else by_budget[None]
+        out[name] = {"regret": nominal, "budgets": by_budget if m.has_knob else None}
     return out
 
 
-def regrets(answers: dict, coeffs, basis: str = DEFAULT_BASIS, max_value=None) -> dict:
-    """``{name: regret per polynomial}`` for ``{name: function coeffs -> x}``."""
-    if max_value is None:
-        max_value = exact_maximum(coeffs, basis)[1]
-    return {name: regret(coeffs, f(coeffs), basis, max_value=max_value) for name, f in answers.items()}
+def reference_regrets(stored: dict, basis: str = DEFAULT_BASIS) -> np.ndarray:
+    """The reference model's regrets on the reference polynomials (from the stored answers)."""
+    coeffs = reference_inputs()
+    return regret(coeffs, _stored_answers(stored, REFERENCE.name)[None], basis)
 
 
-def behavioural_verdicts(losses: dict, hardness_scores, reference_losses, budget_losses: dict,
-                         level: float = 0.01, seed: int = 0) -> tuple[list, dict]:
-    """One row per model: each test's verdict (True = search-like, None = test not applicable).
+def population_labels(names, rank_medians: dict | None = None) -> dict:
+    """``{name: True/False/None}``: each member's label by its family's rule (trained searchers: by the
+    rank check, ``rank_medians[name]``)."""
+    pool = {m.name: m for m in MEMBERS + BOUNDARY}
+    rank_medians = rank_medians or {}
+    return {n: label(pool[n], rank_medians.get(n)) for n in names}
 
-    * hardness (the post): search-like when the loss does not grow with hardness;
-    * reference (the answer, base = the reference model's losses on other inputs): search-like when
-      the losses are stochastically smaller, Savage p < ``level``;
-    * budget: search-like when the loss falls clearly as the budget grows (models with a budget).
-    Returns the rows and the detailed results of each test.
+
+def run_protocol(regrets: dict, hardness, reference: np.ndarray, labels: dict, loss: str = "regret",
+                 split_seed: int = SPLIT_SEED, n_strata: int = 4, n_boot: int = 1000, seed: int = 0) -> dict:
+    """Score the labelled members with every detector under ``loss`` and evaluate on the held-out half.
+
+    Returns ``{"names", "labels", "families", "dev", "strata", "scores", "results": {detector: dict},
+    "roc": {detector: (fpr, tpr)}, "evidence"}``; ``results`` as from
+    :func:`mesaopt.detection.evaluation.evaluate_detector`, plus ``auc_minus_baseline`` (and its interval): the
+    held-out AUC minus that of "mean loss alone" on the same bootstrap resamples. Strata are equal-count bins
+    of mean regret over the held-out models (the same for both losses).
     """
-    details = {"hardness": {}, "reference": {}, "budget": {}}
+    names = [n for n in regrets if labels.get(n) is not None]
+    pool = {m.name: m for m in MEMBERS}
+    fams = [pool[n].family for n in names]
+    y = np.array([labels[n] for n in names], dtype=bool)
+    ev = {n: evidence(regrets[n]["regret"], hardness, reference, regrets[n]["budgets"], loss) for n in names}
+    s = scores(ev)
+    dev = stratified_split(fams, split_seed)
+    strata = np.full(len(names), -1)
+    mean_regret = np.array([regrets[n]["regret"].mean() for n in names])
+    strata[~dev] = loss_strata(mean_regret[~dev], n_strata)
+    clusters = [f"{f}|{lab}" for f, lab in zip(fams, y)]
+    results, roc = {}, {}
+    for k, (name, det) in enumerate(DETECTORS.items()):
+        results[name] = evaluate_detector(s[name], y, dev, strata, det.fixed_threshold, n_boot, seed + 100 * k,
+                                          clusters)
+        held = ~dev & ~np.isnan(s[name])
+        roc[name] = roc_curve(s[name][held], y[held])
+        diff, interval, used = paired_auc_difference(s[name][~dev], s[BASELINE][~dev], y[~dev], n_boot, seed + 100 * k + 7)
+        results[name].update(auc_minus_baseline=diff, auc_minus_baseline_interval=interval, auc_minus_baseline_models=used)
+    return {"names": names, "labels": y, "families": fams, "dev": dev, "strata": strata, "scores": s,
+            "results": results, "roc": roc, "evidence": ev, "loss": loss}
+
+
+def boundary_verdicts(regrets: dict, hardness, reference: np.ndarray, protocol: dict) -> dict:
+    """``{boundary case: {detector: (score, verdict)}}`` with the thresholds ``protocol`` fitted."""
+    out = {}
+    for m in BOUNDARY:
+        if m.name not in regrets:
+            continue
+        ev = {m.name: evidence(regrets[m.name]["regret"], hardness, reference, regrets[m.name]["budgets"],
+                               protocol["loss"])}
+        s = scores(ev)
+        out[m.name] = {d: (float(s[d][0]), None if np.isnan(s[d][0]) else bool(s[d][0] >= r["threshold"]))
+                       for d, r in protocol["results"].items()}
+    return out
+
+
+def verdict_rows(protocol: dict, names) -> list:
+    """Rows [model, half, mean loss, each detector's verdict] for members of the protocol (thresholds from
+    the development half; "n/a" where a detector does not apply)."""
     rows = []
-    for i, (name, loss) in enumerate(losses.items()):
-        h = hardness_test(loss, hardness_scores)
-        r = reference_test(loss, reference_losses, seed=seed + i)
-        b = budget_scaling_test(budget_losses[name], seed=seed + i) if name in budget_losses else None
-        details["hardness"][name], details["reference"][name] = h, r
-        if b is not None:
-            details["budget"][name] = b
-        truth, how = BUILT_TO_SEARCH[name]
-        rows.append({"model": name, "built_to_search": truth, "construction": how,
-                     "mean_regret": float(np.mean(loss)),
-                     "hardness": h["search_like"],
-                     "reference": bool(r.p_value < level),
-                     "budget": None if b is None else b["search_like"]})
-    return rows, details
+    for n in names:
+        i = protocol["names"].index(n)
+        verdicts = []
+        for d, r in protocol["results"].items():
+            score = protocol["scores"][d][i]
+            verdicts.append("n/a" if np.isnan(score) else ("search" if decide([score], r["threshold"])[0] else "no search"))
+        mean = protocol["evidence"][n].losses.mean()
+        rows.append([n, "development" if protocol["dev"][i] else "held out", f"{mean:.3g}"] + verdicts)
+    return rows
+
+
+def _interval(value, interval, digits=2) -> str:
+    if not np.isfinite(value):
+        return "n/a"
+    lo, hi = interval
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return f"{value:.{digits}f}"
+    return f"{value:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def auc_table_html(protocol: dict) -> str:
+    """An HTML table for one loss: one row per detector (baselines last) with its held-out AUC (95% bootstrap
+    interval over models, and resampling whole families), accuracy and balanced accuracy, AUC and balanced
+    accuracy within strata of similar mean regret, the threshold fitted on the development half, and how many
+    held-out models it applies to."""
+    head = ("<tr><th>detector</th><th>AUC [95% interval]</th><th>AUC interval, families resampled</th>"
+            "<th>AUC minus mean-loss baseline</th><th>accuracy</th><th>balanced accuracy</th><th>AUC within strata</th>"
+            "<th>balanced accuracy within strata</th><th>threshold (development)</th><th>held-out models</th></tr>")
+    rows = []
+    for name, det in DETECTORS.items():
+        r = protocol["results"][name]
+        t = "none: always" if not np.isfinite(r["threshold"]) else f"{r['threshold']:.3g}"
+        fam = r.get("auc_interval_clusters", (np.nan, np.nan))
+        fam_text = f"[{fam[0]:.2f}, {fam[1]:.2f}]" if np.all(np.isfinite(fam)) else "n/a"
+        rows.append("<tr>" + "".join([
+            f"<td>{html.escape(det.title)}</td>", f"<td>{_interval(r['auc'], r['auc_interval'])}</td>",
+            f"<td>{fam_text}</td>",
+            f"<td>{_interval(r['auc_minus_baseline'], r['auc_minus_baseline_interval']) if name != BASELINE else ''}</td>",
+            f"<td>{_interval(r['accuracy'], r['accuracy_interval'])}</td>",
+            f"<td>{_interval(r['balanced_accuracy'], r['balanced_accuracy_interval'])}</td>",
+            f"<td>{_interval(r['matched_auc'], r['matched_auc_interval'])} ({r['matched_pairs']} pairs)</td>",
+            f"<td>{_interval(r['matched_balanced_accuracy'], r['matched_balanced_accuracy_interval'])}</td>",
+            f"<td>{t}</td>", f"<td>{r['n_held_out']} ({r['n_held_out_searchers']} searchers)</td>"]) + "</tr>")
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def boundary_table_html(verdicts: dict) -> str:
+    """An HTML table of the boundary cases' verdicts under the development thresholds."""
+    head = "<tr><th>model</th>" + "".join(f"<th>{html.escape(DETECTORS[d].title)}</th>" for d in DETECTORS) + "</tr>"
+    rows = []
+    for name, by_detector in verdicts.items():
+        cells = "".join("<td>n/a</td>" if v is None else f"<td>{'search' if v else 'no search'} ({s:.3g})</td>"
+                        for s, v in by_detector.values())
+        rows.append(f"<tr><td>{html.escape(name)}</td>{cells}</tr>")
+    return f"<table>{head}{''.join(rows)}</table>"
 
 
 def best_family(fit: dict) -> str | None:
-    """The family with the lowest AIC in a :func:`mesaopt.detection.fit_loss_families` result (None if no fits)."""
+    """The family with the lowest AIC in a :func:`mesaopt.detection.stats.fit_loss_families` result (None if no fits)."""
     fits = fit["fits"]
     return min(fits, key=lambda name: fits[name]["aic"]) if fits else None
 
@@ -157,48 +193,12 @@ def fit_table_html(fits: dict) -> str:
     """An HTML table of ``{model: fit_loss_families(...)}``: exact zeros, gamma and Weibull shapes, best AIC."""
     rows = []
     for name, fit in fits.items():
-        label = f"<td>{html.escape(name)}</td><td>{fit['zero_fraction']:.0%}</td>"
+        label_cell = f"<td>{html.escape(name)}</td><td>{fit['zero_fraction']:.0%}</td>"
         if not fit["fits"]:
-            rows.append(f"<tr>{label}<td colspan=3>all losses are zero up to rounding</td></tr>")
+            rows.append(f"<tr>{label_cell}<td colspan=3>all losses are zero up to rounding</td></tr>")
             continue
-        rows.append(f"<tr>{label}<td>{fit['fits']['gamma']['shape']:.2f}</td>"
+        rows.append(f"<tr>{label_cell}<td>{fit['fits']['gamma']['shape']:.2f}</td>"
                     f"<td>{fit['fits']['weibull']['shape']:.2f}</td><td>{best_family(fit)}</td></tr>")
     head = ("<tr><th>model</th><th>exact zeros</th><th>gamma shape</th><th>Weibull shape</th>"
             "<th>best AIC</th></tr>")
     return f"<table>{head}{''.join(rows)}</table>"
-
-
-TESTS = ("hardness", "reference", "budget")
-
-
-def accuracy(rows: list) -> dict:
-    """How often each test's verdict matches the construction, and over all (model, test) pairs."""
-    out = {}
-    right_all = total_all = 0
-    for test in TESTS:
-        pairs = [(r[test], r["built_to_search"]) for r in rows if r[test] is not None]
-        right = sum(v == t for v, t in pairs)
-        out[test] = (right, len(pairs))
-        right_all += right
-        total_all += len(pairs)
-    out["all"] = (right_all, total_all)
-    return out
-
-
-def verdict_table_html(rows: list) -> str:
-    """An HTML table: model, construction, each test's verdict (marked right or wrong)."""
-    def cell(verdict, truth):
-        if verdict is None:
-            return "<td>n/a</td>"
-        word = "search-like" if verdict else "not search-like"
-        mark = "right" if verdict == truth else "WRONG"
-        return f"<td>{word} ({mark})</td>"
-
-    head = ("<tr><th>model</th><th>built to search?</th><th>mean regret</th><th>hardness test (post)</th>"
-            "<th>min-of-k vs reference (answer)</th><th>budget scaling</th></tr>")
-    body = "".join(
-        f"<tr><td>{html.escape(r['model'])}</td><td>{'yes' if r['built_to_search'] else 'no'}: "
-        f"{html.escape(r['construction'])}</td><td>{r['mean_regret']:.3g}</td>"
-        + cell(r["hardness"], r["built_to_search"]) + cell(r["reference"], r["built_to_search"])
-        + cell(r["budget"], r["built_to_search"]) + "</tr>" for r in rows)
-    return f"<table>{head}{body}</table>"
