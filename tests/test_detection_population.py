@@ -148,3 +148,12 @@ def test_family_table_lists_every_scored_family_with_its_count():
     rows = pop.family_table()
     assert sum(r[2] for r in rows) == len(pop.MEMBERS)
     assert {r[0] for r in rows} == {f.name for f in pop.FAMILIES.values() if f.scored}
+
+
+def test_the_committed_results_match_every_trained_members_settings():
+    # Settings that drift in chapter 1 (a default changed, a budget retuned) must show up here, not first in
+    # the book build: loading checks every stored member's settings against the package's.
+    stored = pop.load_population_results()
+    trained = {m.name for m in pop.MEMBERS if pop.FAMILIES[m.family].trained}
+    assert trained <= set(stored["members"])
+    assert all(stored["members"][n]["settings"] == pop.member(n).params for n in trained)

@@ -29,8 +29,8 @@ import numpy as np
 from mesaopt.maximize.baselines import best_endpoint, grid_points
 from mesaopt.maximize.searcher import SEARCHER_RANK_THRESHOLD, SEARCHER_SETTINGS
 from mesaopt.maximize.training import STANDARD_SETTINGS
-from mesaopt.maximize.polynomials import (DEFAULT_BASIS, evaluate_at_points, exact_maximum, sample_polynomials,
-                                          to_monomial)
+from mesaopt.maximize.polynomials import (DEFAULT_BASIS, DEFAULT_DEGREE, evaluate_at_points, exact_maximum,
+                                          sample_polynomials, to_monomial)
 from mesaopt.validation import require_choice, require_float, require_int
 
 __all__ = [
@@ -189,13 +189,16 @@ def _member_list() -> tuple:
                       seed=seed, loss="argmax"))
     for seed in (0, 1, 2):
         out.append(_m(f"trained searcher (seed {seed})", "trained searcher", _SEARCHER_BUDGETS, seed=seed,
-                      **{k: v for k, v in SEARCHER_SETTINGS.items()}))
+                      **{**SEARCHER_SETTINGS, "frequencies": _SEARCHER_FREQUENCIES}))
     return tuple(out)
 
 
 # The trained searcher answers with the best of 64 evenly spaced candidates by default (it was trained with
 # 32 random ones): its knob starts there and only grows.
 _SEARCHER_BUDGETS = _grow(64)
+# SEARCHER_SETTINGS leaves the number of Fourier frequencies to the degree (degree + 2); the population is
+# stored with the number itself, so that a change of that default shows up as a settings mismatch.
+_SEARCHER_FREQUENCIES = SEARCHER_SETTINGS["frequencies"] or DEFAULT_DEGREE + 2
 MEMBERS = _member_list()
 
 
