@@ -113,7 +113,8 @@ def command_line_part(ns, repeats: int) -> None:
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; load average (1 min) {load()} at the "
           f"start; medians of {repeats} interleaved rounds after a warm-up")
     print(f"command:  {py} -m mesaopt.search N --form shortcut")
-    print(f"loop:     {py} -c \"$LOOP\" N, with $LOOP =\n" + "".join("    " + line + "\n" for line in LOOP.splitlines()))
+    print(f"loop:     {py} -c \"$LOOP\" N, with $LOOP =")
+    print("".join("    " + line + "\n" for line in LOOP.splitlines()))
     print(f"{'N':>10} {'net':>5} {'grid':>5} | {'command':>8} {'loop':>8} {'cmd/loop':>8} | {'weights':>8} "
           f"{'loop':>8} {'w/loop':>6} | CPU: {'cmd/loop':>8} {'w/loop':>6} | {'load':>4} | agree | default")
     rows = []
@@ -133,7 +134,8 @@ def command_line_part(ns, repeats: int) -> None:
         agree = cmd_out == loop_out == [str(n), str(k_net)] and k_net == k_loop == search_loop(n)
         ratio = {"cmd": cmd_s / loop_s, "w": w_s / l_s, "cmd_cpu": cmd_c / loop_c, "w_cpu": w_c / l_c}
         rows.append((n, ratio, load_seconds))
-        print(f"{n:>10} {'2^' + str(k):>5} {band_grid(1 << k):>5} | {cmd_s:>8.4f} {loop_s:>8.4f} {ratio['cmd']:>8.2f} | "
+        print(f"{n:>10} {'2^' + str(k):>5} {band_grid(1 << k):>5} | "
+              f"{cmd_s:>8.4f} {loop_s:>8.4f} {ratio['cmd']:>8.2f} | "
               f"{w_s:>8.4f} {l_s:>8.4f} {ratio['w']:>6.2f} | CPU: {ratio['cmd_cpu']:>8.2f} {ratio['w_cpu']:>6.2f} | "
               f"{load():>4} | {'yes' if agree else 'NO':>5} | {choose_form(n)}", flush=True)
     print("seconds are wall-clock medians; net: the shipped network run (n <= net), grid: its band positions")

@@ -70,8 +70,9 @@ def test_every_unit_has_the_compiled_weights_and_bias(compiled):
         want = dict(zip(w.indices[row].tolist(), (int(v) for v in w.data[row])))
         assert units[u - n0] == (want, int(circuit.bias[u])), (name, u)
     r = circuit.readout
-    assert [({int(c): int(v) for c, v in zip(r.indices[r.indptr[i]:r.indptr[i + 1]], r.data[r.indptr[i]:r.indptr[i + 1]])},
-             int(circuit.readout_const[i, 0])) for i in range(r.shape[0])] == readout
+    rows = [slice(r.indptr[i], r.indptr[i + 1]) for i in range(r.shape[0])]
+    assert [(dict(zip(r.indices[row].tolist(), (int(v) for v in r.data[row]))), int(circuit.readout_const[i, 0]))
+            for i, row in enumerate(rows)] == readout
 
 
 @pytest.mark.parametrize("size", [1, 7, 300])

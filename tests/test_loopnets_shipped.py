@@ -3,6 +3,7 @@ like the loop (every n <= 4096, the edges of every width, random n up to 2^30) a
 of the same compiled network, and the command line runs them without numpy, scipy or torch."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -63,15 +64,15 @@ def test_the_weights_files_are_package_data():
     for k in LADDER:
         path = shipped_path(k)
         assert path.startswith(str(ROOT / "mesaopt" / "loopnets" / "data"))
-        assert 0 < __import__("os").path.getsize(path) < 200_000
+        assert 0 < os.path.getsize(path) < 200_000
     assert '"mesaopt.loopnets" = ["data/*.bin"]' in (ROOT / "pyproject.toml").read_text()
 
 
 def test_command_line_and_package_imports_stay_light():
-    code = ("import sys; import mesaopt; light = 'numpy' not in sys.modules; "
-            "from mesaopt.loopnets import cli; cli.main(['1000', '1073741789', '--form', 'shortcut']); cli.main(['77']); "
-            "print(light, sorted(m for m in ('numpy', 'scipy', 'torch', 'matplotlib', 'ipywidgets', 'tqdm', 'argparse') "
-            "if m in sys.modules))")
+    heavy = ('numpy', 'scipy', 'torch', 'matplotlib', 'ipywidgets', 'tqdm', 'argparse')
+    code = ("import sys; import mesaopt; light = 'numpy' not in sys.modules; from mesaopt.loopnets import cli; "
+            "cli.main(['1000', '1073741789', '--form', 'shortcut']); cli.main(['77']); "
+            f"print(light, sorted(m for m in {heavy} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n")[:4] == [f"1000 {search_loop(1000)}", f"1073741789 {search_loop(1073741789)}",

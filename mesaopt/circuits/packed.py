@@ -18,8 +18,8 @@ addition or subtraction). Python integers are exact, so S equals, as a number, t
 whatever happened to the partial sums on the way. **ReLU per lane**: the top bit of a lane of S is set
 exactly when z >= 0; with ``t = S & TOPS`` (those top bits), ``t - (t >> (B - 1))`` is a mask of the
 low B - 1 bits of exactly those lanes, and ``S & mask`` is relu(z) in every lane (when every lane has
-z >= 0, as for about half the units of the shortcut network, this is ``S ^ TOPS``; when none, 0). Readout bits are formed
-the same way without the ReLU and checked to be exactly 0 or 1 in every lane (as ``run`` checks).
+z >= 0, as for many units of the shortcut network, that is ``S ^ TOPS``; when none has, 0). Readout bits
+are formed the same way without the ReLU and checked to be exactly 0 or 1 in every lane (as ``run`` does).
 
 **Fewer big-integer operations, same sums.** Many weighted sums of a circuit extend an earlier one: the
 chunked carries of an adder are prefix sums of each other, ``[sum_{j<p} 2^j (a_j + b_j) + c >= 2^p]`` for
@@ -241,8 +241,8 @@ class PackedCircuit:
                     append(0)
             for c in free:
                 x[c] = None                       # read for the last time: let it go
-            for h in drop:
-                del saved[g - h]
+            for earlier in drop:
+                del saved[g - earlier]
         out, r = {}, 0
         for name, width in self.outputs:
             values = []
