@@ -4,7 +4,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from mesaopt.loopnets.cli import choose_form, estimate_seconds, main, parse_n
+import pytest
+
+from mesaopt.loopnets.cli import _argparse, choose_form, estimate_seconds, main, parse_args, parse_n
 from mesaopt.loopnets.loop import search_loop
 
 
@@ -56,3 +58,24 @@ def test_parse_and_cost_model():
     assert choose_form(2 ** 30) == "shortcut"
     assert estimate_seconds("recurrent", 2 ** 30) > estimate_seconds("reduced", 2 ** 30) > 100 * estimate_seconds(
         "shortcut", 2 ** 30)
+
+
+def _outcome(read, argv):
+    try:
+        return "read", read(argv)
+    except SystemExit as stop:                             # argparse's usage message and exit code
+        return "exit", stop.code
+
+
+def test_the_argument_reader_agrees_with_argparse_and_hands_it_everything_else(capsys):
+    cases = (["5"], ["5", "7", "--check"], ["--form", "reduced", "5"], ["5", "--form=shortcut", "--check"],
+             ["--check", "--form", "positional", "1", "2", "3"],                 # read without argparse
+             ["5", "--check", "7"], ["--form", "bad", "5"], ["--fo", "shortcut", "5"], ["-3"], [], ["--help"])
+    outcomes = [_outcome(parse_args, argv) for argv in cases]
+    assert outcomes == [_outcome(_argparse, argv) for argv in cases]
+    assert [o[1] for o in outcomes[5:]] == [2, 2, (["5"], "shortcut", False), (["-3"], None, False), 2, 0]
+    assert "usage: python -m mesaopt.search" in capsys.readouterr().out
+
+
+def test_default_form_is_the_shortcut_for_every_n():
+    assert {choose_form(n) for n in (1, 2, 10, 1000, 10 ** 5, 10 ** 7, 2 ** 29, 2 ** 30)} == {"shortcut"}
