@@ -229,7 +229,7 @@ def predict(model, coeffs, **kw) -> np.ndarray:
 STANDARD_SETTINGS = {
     "mlp_squared": dict(kind="mlp", loss="squared", width=128, depth=2, updates=3000),
     "mlp_regret": dict(kind="mlp", loss="regret", width=128, depth=2, updates=3000),
-    "refiner": dict(kind="refiner", loss="regret", width=48, steps=6, updates=1200),
+    "refiner": dict(kind="refiner", loss="regret", width=48, steps=6, updates=3000),
 }
 
 
