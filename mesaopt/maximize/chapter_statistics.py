@@ -28,8 +28,9 @@ from mesaopt.maximize.scaling import mean_interval, test_set
 from mesaopt.maximize.training import STANDARD_SETTINGS, predict, train_refiner, train_standard_models
 
 __all__ = ["MODEL_KEYS", "HIGH", "SILENCE_K", "SILENCE_DRAWS", "STEPS", "SCALES", "STATIONARY",
-           "answer_statistics", "probe_statistics", "silence_statistics", "refiner_statistics", "scale_statistics",
-           "train_last_step_refiner", "standard_statistics", "seed_summary", "outside_stored_range", "interval_text"]
+           "answer_statistics", "probe_statistics", "silence_statistics", "refiner_curves", "refiner_statistics",
+           "scale_statistics", "train_last_step_refiner", "standard_statistics", "seed_summary",
+           "outside_stored_range", "check_live", "glue_values", "table_cell", "interval_text"]
 
 MODEL_KEYS = ("mlp_squared", "mlp_regret", "refiner")
 HIGH = 0.9  # "well aligned" in the first-layer probe
@@ -52,20 +53,25 @@ def answer_statistics(key: str, x, test: dict) -> dict:
 
 def probe_statistics(weights: dict, degree: int = DEFAULT_DEGREE) -> dict:
     """For first-layer ``weights`` ``{tag: array (neurons, degree + 1)}``: median best |cos| with the basis
-    ("value") and with its derivative ("slope"), and how many rows exceed :data:`HIGH`."""
+    ("value") and with its derivative ("slope"), and how many rows exceed :data:`HIGH`; with tags "trained"
+    and "init", also the change of each median from initialization to the trained net (``probe_*_shift``)."""
     out = {}
     for tag, w in weights.items():
         for kind, derivative in (("value", False), ("slope", True)):
             best = basis_alignment(w, degree, derivative=derivative)[0]
             out.update({f"probe_{kind}_{tag}": float(np.median(best)), f"probe_{kind}_hi_{tag}": float(np.mean(best > HIGH)),
                         f"probe_{kind}_count_{tag}": int(np.sum(best > HIGH))})
+    if "trained" in weights and "init" in weights:  # what training changed, seed by seed
+        for kind in ("value", "slope"):
+            out[f"probe_{kind}_shift"] = out[f"probe_{kind}_trained"] - out[f"probe_{kind}_init"]
     return out
 
 
 def silence_statistics(mlp, test: dict, degree: int = DEFAULT_DEGREE, k: int = SILENCE_K,
                        draws: int = SILENCE_DRAWS) -> dict:
     """Mean regret after silencing the ``k`` most slope-aligned, the ``k`` most value-aligned and
-    ``draws`` sets of ``k`` random first-layer neurons of ``mlp`` (random sets from seed 0)."""
+    ``draws`` sets of ``k`` random first-layer neurons of ``mlp`` (random sets from seed 0); ``*_excess`` is
+    the damage of the aligned neurons relative to the mean over random sets, minus 1 (0: no more damage)."""
     w = mlp.first_layer.weight.detach().numpy()
     value, slope = (basis_alignment(w, degree, derivative=d)[0] for d in (False, True))
 
@@ -75,19 +81,30 @@ def silence_statistics(mlp, test: dict, degree: int = DEFAULT_DEGREE, k: int = S
     rng = np.random.default_rng(0)
     random = np.array([damage(rng.choice(mlp.width, k, replace=False)) for _ in range(draws)])
     low, high = np.quantile(random, [0.1, 0.9])
-    return {"silence_slope": damage(np.argsort(-slope, kind="stable")[:k]),
-            "silence_value": damage(np.argsort(-value, kind="stable")[:k]),
-            "silence_random_low": float(low), "silence_random_high": float(high),
-            "silence_random_mean": float(random.mean())}
+    out = {"silence_slope": damage(np.argsort(-slope, kind="stable")[:k]),
+           "silence_value": damage(np.argsort(-value, kind="stable")[:k]),
+           "silence_random_low": float(low), "silence_random_high": float(high),
+           "silence_random_mean": float(random.mean())}
+    out["silence_slope_excess"] = out["silence_slope"] / out["silence_random_mean"] - 1
+    out["silence_value_excess"] = out["silence_value"] / out["silence_random_mean"] - 1
+    return out
 
 
-def refiner_statistics(refiner, last_only, test: dict) -> dict:
+def refiner_curves(refiner, last_only, test: dict) -> dict:
+    """Mean regret after each number of steps in :data:`STEPS`: ``{"every": array, "last": array}`` for the
+    refiner (deep supervision) and its last-step variant."""
+    return {name: regret_by_steps(model, test["coeffs"], STEPS, max_value=test["max"])
+            for name, model in (("every", refiner), ("last", last_only))}
+
+
+def refiner_statistics(refiner, last_only, test: dict, curves: dict | None = None) -> dict:
     """The refiner (deep supervision) and its last-step variant against the number of steps T, and how
     close the refiner's answers after 64 steps are to a stationary point of P (:func:`stationarity`): the share
-    that are stationary (residual below :data:`STATIONARY`) and, of those, the share within 0.01 of the argmax."""
+    that are stationary (residual below :data:`STATIONARY`) and, of those, the share within 0.01 of the argmax.
+    ``curves``: :func:`refiner_curves` of the same models, if already computed."""
     coeffs, top, t_train = test["coeffs"], test["max"], refiner.train_steps
-    at = dict(zip(STEPS, regret_by_steps(refiner, coeffs, STEPS, max_value=top)))
-    at_last = dict(zip(STEPS, regret_by_steps(last_only, coeffs, STEPS, max_value=top)))
+    curves = refiner_curves(refiner, last_only, test) if curves is None else curves
+    at, at_last = dict(zip(STEPS, curves["every"])), dict(zip(STEPS, curves["last"]))
     beyond = [t for t in STEPS if t > t_train]
     x64 = predict(refiner, coeffs, steps=64)
     residual = stationarity(coeffs, x64)
@@ -172,6 +189,31 @@ def outside_stored_range(live: dict, summary: dict, margin: float = 0.05) -> dic
         if not s["min"] - pad <= value <= s["max"] + pad:
             bad[name] = (value, s["min"], s["max"])
     return bad
+
+
+def check_live(live: dict, summary: dict, margin: float = 0.05) -> None:
+    """Raise AssertionError, naming every offender, when a live statistic falls outside the stored range
+    over seeds (see :func:`outside_stored_range`): the stored results no longer match the code."""
+    bad = outside_stored_range(live, summary, margin)
+    if bad:
+        lines = [f"{name}: live {v:.6g}, stored seeds {lo:.6g} to {hi:.6g}" for name, (v, lo, hi) in bad.items()]
+        raise AssertionError("live numbers outside the stored seed range (rerun experiments/ch1_seeds.py?):\n"
+                             + "\n".join(lines))
+
+
+def glue_values(live: dict, summary: dict, prefix: str = "ch1_") -> dict:
+    """For ``glue_all``: each live statistic under ``prefix + name``, and its mean over the stored seeds and
+    the 95 % interval of that mean under ``..._mean``, ``..._low`` and ``..._high``."""
+    out = {}
+    for name, value in live.items():
+        out[prefix + name] = value
+        out.update({f"{prefix}{name}_{stat}": summary[name][stat] for stat in ("mean", "low", "high")})
+    return out
+
+
+def table_cell(value: float, entry: dict, spec: str = ".3f") -> str:
+    """A table entry: the live value, then the 95 % interval of the mean over the stored seeds in brackets."""
+    return f"{value:{spec}} [{entry['low']:{spec}}, {entry['high']:{spec}}]"
 
 
 def interval_text(entry: dict, spec: str = ".3f") -> str:

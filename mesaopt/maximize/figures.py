@@ -17,7 +17,7 @@ from mesaopt.maximize.polynomials import DEFAULT_BASIS, evaluate_at_points, exac
 from mesaopt.validation import require_int
 
 __all__ = ["plot_answers", "plot_training_curves", "grid_regret_figure", "soft_argmax_figure", "probe_survival_figure",
-           "regret_by_hardness_figure", "regret_vs_steps_figure"]
+           "regret_by_hardness_figure", "regret_vs_steps_figure", "scaling_figure", "control_figure"]
 
 
 def grid_regret_figure(curve: dict, constant_regret: float) -> Figure:
@@ -161,4 +161,72 @@ def plot_answers(coeffs, answers: dict, indices=(0, 1, 2, 3), G: int | None = 8,
         ax.set_xlabel("x")
         ax.legend(fontsize=6, loc="best")
     fig.tight_layout()
+    return fig
+
+
+_WIDTH_COLORS = {48: "0.45", 64: "#1f77b4", 128: "#ff7f0e", 256: "#2ca02c", 512: "#d62728", 1024: "#9467bd"}
+
+
+def _line_style(spec: dict) -> dict:
+    color = _WIDTH_COLORS.get(spec["width"], "0.3")
+    if spec["kind"] == "refiner":
+        return dict(color="black" if spec["width"] > 64 else "0.5", ls="-.", marker="s")
+    return dict(color=color, ls="-" if spec["depth"] == 2 else "--", marker="o" if spec["depth"] == 2 else "^")
+
+
+def scaling_figure(lines: dict, grid: dict, trend: dict | None = None,
+                   panels=(("regret_mean", "mean regret on the test set"),
+                           ("G_mean", "as good as grid search with G = (by mean)"),
+                           ("G_median", "as good as grid search with G = (by median)"))) -> Figure:
+    """One panel per metric against training compute (log-log), one line per architecture and width
+    (colour: width; solid: MLP depth 2, dashed: depth 4, dash-dot: refiner), the range over seeds shaded.
+
+    ``lines``: from :func:`mesaopt.maximize.scaling.lines`. ``grid``: ``{G: {metric: value}}`` for the
+    dotted reference lines of grid search (G = 8 and 32, say). ``trend``: ``{"flops", "mean", "low",
+    "high"}`` arrays for the fitted trend of the first panel (black, its interval grey).
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.0), squeeze=False)
+    for ax, (metric, label) in zip(axes[0], panels):
+        for name, line in lines.items():
+            style = _line_style(line["spec"])
+            ax.plot(line["flops"], line[metric]["mean"], label=name, ms=4, lw=1.3, **style)
+            ax.fill_between(line["flops"], line[metric]["min"], line[metric]["max"], color=style["color"],
+                            alpha=0.18, lw=0)
+        for G, values in grid.items():
+            ax.axhline(values[metric], color="0.4", ls=":", lw=1)
+            ax.annotate(f"grid G = {G}", (1.0, values[metric]), xycoords=("axes fraction", "data"), ha="right",
+                        va="bottom", fontsize=7, color="0.3")
+        if trend is not None and metric == panels[0][0]:
+            ax.plot(trend["flops"], trend["mean"], color="black", lw=2.2, alpha=0.8, label="fitted trend (frontier)")
+            ax.fill_between(trend["flops"], trend["low"], trend["high"], color="0.5", alpha=0.25, lw=0)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("training compute (FLOPs)")
+        ax.set_ylabel(label)
+        ax.grid(True, which="both", alpha=0.25)
+    axes[0][0].legend(fontsize=6.5, loc="lower left")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def control_figure(panels: dict, ylabel: str = "mean regret on the test set") -> Figure:
+    """Small multiples for the controls of the scaling study: one panel per title in ``panels``, each
+    ``{label: {"x": array, "mean": array, "min": array, "max": array, "style": dict}}``, log-log, the range over
+    seeds shaded. The x values are training compute in FLOPs."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.5), squeeze=False)
+    for ax, (title, curves) in zip(axes[0], panels.items()):
+        for label, c in curves.items():
+            style = dict(c.get("style", {}))
+            line, = ax.plot(c["x"], c["mean"], label=label, ms=4, lw=1.3, **style)
+            ax.fill_between(c["x"], c["min"], c["max"], color=line.get_color(), alpha=0.18, lw=0)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("training compute (FLOPs)")
+        ax.grid(True, which="both", alpha=0.25)
+        ax.legend(fontsize=6.5)
+    axes[0][0].set_ylabel(ylabel)
+    fig.tight_layout()
+    plt.close(fig)
     return fig

@@ -24,8 +24,9 @@ from mesaopt.maximize.polynomials import DEFAULT_BASIS, exact_maximum, hardness,
 from mesaopt.maximize.training import predict, train_mlp, train_refiner, training_pool
 from mesaopt.validation import require_choice, require_float, require_int
 
-__all__ = ["TEST_COUNT", "TEST_SEED", "SPEC_FIELDS", "test_set", "make_spec", "run_key", "config_key", "run_spec",
-           "estimated_cost", "mean_interval", "group_by_config", "config_table", "fit_power_law"]
+__all__ = ["TEST_COUNT", "TEST_SEED", "SPEC_FIELDS", "METRICS", "test_set", "make_spec", "run_key", "config_key",
+           "run_spec", "estimated_cost", "mean_interval", "group_by_config", "config_table", "fit_power_law",
+           "line_label", "lines", "frontier"]
 
 TEST_COUNT, TEST_SEED = 4096, 1  # the chapter's test set: sample_polynomials(4096, degree, seed=1)
 SPEC_FIELDS = ("kind", "width", "depth", "steps", "loss", "data", "degree", "updates", "batch_size", "lr", "seed")
@@ -193,4 +194,44 @@ def fit_power_law(compute, values, target: float | None = None, draws: int = 200
                    log10_compute_at_target_low=float(np.quantile(at, 0.025)),
                    log10_compute_at_target_high=float(np.quantile(at, 0.975)),
                    crossing_fraction=float(np.mean(np.isfinite(at))))
+    return out
+
+
+METRICS = ("regret_mean", "G_mean", "G_median", "hard_easy_ratio", "train_regret_mean")
+
+
+def line_label(spec: dict) -> str:
+    """A short name for a configuration's line in the figures: architecture and width."""
+    if spec["kind"] == "refiner":
+        return f"refiner, width {spec['width']}"
+    return f"MLP depth {spec['depth']}, width {spec['width']}"
+
+
+def lines(runs: dict, where=None, metrics=METRICS) -> dict:
+    """The runs selected by ``where(spec)``, as lines against training compute, one per :func:`line_label`:
+    ``{label: {"spec": a spec of the line, "flops": array, metric: {"mean", "min", "max", "values"}}}``,
+    each sorted by compute; ``"mean"`` is the mean over seeds, ``"min"``/``"max"`` their range."""
+    out = {}
+    for metric in metrics:
+        for row in config_table(runs, metric, where):
+            line = out.setdefault(line_label(row), {"spec": row, "flops": [], **{m: {} for m in metrics}})
+            if metric == metrics[0]:
+                line["flops"].append(row["train_flops"])
+            for stat in ("mean", "min", "max", "values"):
+                line[metric].setdefault(stat, []).append(row[stat])
+    for line in out.values():
+        line["flops"] = np.asarray(line["flops"])
+        for metric in metrics:
+            line[metric] = {stat: np.asarray(v) for stat, v in line[metric].items()}
+    return out
+
+
+def frontier(rows: list[dict]) -> list[dict]:
+    """The compute-efficient frontier of ``rows`` (from :func:`config_table`): each row whose mean is lower
+    than that of every row with less or equal training compute, in order of compute."""
+    best, out = np.inf, []
+    for row in sorted(rows, key=lambda r: (r["train_flops"], r["mean"])):
+        if row["mean"] < best:
+            out.append(row)
+            best = row["mean"]
     return out
