@@ -101,6 +101,7 @@ def refiner_statistics(refiner, last_only, test: dict, curves: dict | None = Non
     """The refiner (deep supervision) and its last-step variant against the number of steps T, and how
     close the refiner's answers after 64 steps are to a stationary point of P (:func:`stationarity`): the share
     that are stationary (residual below :data:`STATIONARY`) and, of those, the share within 0.01 of the argmax.
+    The curves themselves are included as ``curve_every_T{t}`` and ``curve_last_T{t}``.
     ``curves``: :func:`refiner_curves` of the same models, if already computed."""
     coeffs, top, t_train = test["coeffs"], test["max"], refiner.train_steps
     curves = refiner_curves(refiner, last_only, test) if curves is None else curves
@@ -112,7 +113,8 @@ def refiner_statistics(refiner, last_only, test: dict, curves: dict | None = Non
     at_max = np.abs(x64 - exact_maximum(coeffs)[0]) < 0.01
     curve = {"G": test["curves"]["G"], "regret": test["curves"]["mean"]}
     worst_t = max(beyond, key=lambda t: at_last[t])
-    return {"refiner_T0": at[0], "refiner_Ttrain": at[t_train], "refiner_T64": at[64],
+    return {**{f"curve_every_T{t}": float(at[t]) for t in STEPS}, **{f"curve_last_T{t}": float(at_last[t]) for t in STEPS},
+            "refiner_T0": at[0], "refiner_Ttrain": at[t_train], "refiner_T64": at[64],
             "refiner_gain_beyond": 1 - at[64] / at[t_train], "refiner_G64": as_good_as_grid(at[64], curve),
             "refiner_late_move": float(np.mean(np.abs(x64 - predict(refiner, coeffs, steps=32)))),
             "refiner_beyond_worst_ratio": max(at[t] for t in beyond) / at[t_train],
