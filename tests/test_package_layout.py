@@ -10,7 +10,8 @@ import pytest
 from book_files import ROOT
 
 PACKAGE = ROOT / "mesaopt"
-SHARED = {"mesaopt", "mesaopt.notebook", "mesaopt.validation", "mesaopt.checking"}
+SHARED = {"mesaopt", "mesaopt.notebook", "mesaopt.validation", "mesaopt.checking", "mesaopt.resumable",
+          "mesaopt.results"}
 ALLOWED = {
     "circuits": {"mesaopt.circuits"},
     "maximize": {"mesaopt.maximize"},
@@ -50,7 +51,7 @@ def test_subpackage_imports_only_what_it_may(sub):
 
 
 def test_shared_helpers_import_no_chapter_code():
-    for name in ("notebook.py", "validation.py", "checking.py"):
+    for name in ("notebook.py", "validation.py", "checking.py", "resumable.py", "results.py"):
         assert imported_modules(PACKAGE / name) <= SHARED, name
 
 

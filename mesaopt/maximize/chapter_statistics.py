@@ -9,8 +9,8 @@ live seed-0 numbers lie among the stored ones (:func:`outside_stored_range`). On
   mean and by median, the hardest/easiest-quarter ratio and the easiest quarter's regret;
 * :func:`probe_statistics`: the first-layer alignment probe (median best |cos| and rows above 0.9);
 * :func:`silence_statistics`: the damage of silencing the most aligned neurons against random ones;
-* :func:`refiner_statistics`: the refiner against its number of steps, its fixed points, the last-step
-  variant;
+* :func:`refiner_statistics`: the refiner against its number of steps and its fixed points;
+  :func:`last_step_statistics`: the variant trained with the loss on its last step only;
 * :func:`scale_statistics`: how far answers move when P is multiplied by 1/4 or 4.
 
 Names are those the chapter glues, without the ``ch1_`` prefix.
@@ -28,7 +28,8 @@ from mesaopt.maximize.scaling import mean_interval, test_set
 from mesaopt.maximize.training import STANDARD_SETTINGS, predict, train_refiner, train_standard_models
 
 __all__ = ["MODEL_KEYS", "HIGH", "SILENCE_K", "SILENCE_DRAWS", "STEPS", "SCALES", "STATIONARY",
-           "answer_statistics", "probe_statistics", "silence_statistics", "refiner_curves", "refiner_statistics",
+           "answer_statistics", "probe_statistics", "silence_statistics", "refiner_curve", "refiner_statistics",
+           "last_step_statistics",
            "scale_statistics", "train_last_step_refiner", "standard_statistics", "seed_summary",
            "outside_stored_range", "check_live", "glue_values", "table_cell", "interval_text"]
 
@@ -90,36 +91,40 @@ def silence_statistics(mlp, test: dict, degree: int = DEFAULT_DEGREE, k: int = S
     return out
 
 
-def refiner_curves(refiner, last_only, test: dict) -> dict:
-    """Mean regret after each number of steps in :data:`STEPS`: ``{"every": array, "last": array}`` for the
-    refiner (deep supervision) and its last-step variant."""
-    return {name: regret_by_steps(model, test["coeffs"], STEPS, max_value=test["max"])
-            for name, model in (("every", refiner), ("last", last_only))}
+def refiner_curve(refiner, test: dict) -> np.ndarray:
+    """Mean regret of a refiner after each number of steps in :data:`STEPS`."""
+    return regret_by_steps(refiner, test["coeffs"], STEPS, max_value=test["max"])
 
 
-def refiner_statistics(refiner, last_only, test: dict, curves: dict | None = None) -> dict:
-    """The refiner (deep supervision) and its last-step variant against the number of steps T, and how
-    close the refiner's answers after 64 steps are to a stationary point of P (:func:`stationarity`): the share
+def refiner_statistics(refiner, test: dict, curve=None) -> dict:
+    """The refiner (deep supervision) against its number of steps T (the curve itself as ``curve_every_T{t}``),
+    and how close its answers after 64 steps are to a stationary point of P (:func:`stationarity`): the share
     that are stationary (residual below :data:`STATIONARY`) and, of those, the share within 0.01 of the argmax.
-    The curves themselves are included as ``curve_every_T{t}`` and ``curve_last_T{t}``.
-    ``curves``: :func:`refiner_curves` of the same models, if already computed."""
-    coeffs, top, t_train = test["coeffs"], test["max"], refiner.train_steps
-    curves = refiner_curves(refiner, last_only, test) if curves is None else curves
-    at, at_last = dict(zip(STEPS, curves["every"])), dict(zip(STEPS, curves["last"]))
+    ``curve``: :func:`refiner_curve` of the same refiner, if already computed."""
+    coeffs, t_train = test["coeffs"], refiner.train_steps
+    at = dict(zip(STEPS, refiner_curve(refiner, test) if curve is None else curve))
     beyond = [t for t in STEPS if t > t_train]
     x64 = predict(refiner, coeffs, steps=64)
     residual = stationarity(coeffs, x64)
     stationary = residual < STATIONARY
     at_max = np.abs(x64 - exact_maximum(coeffs)[0]) < 0.01
-    curve = {"G": test["curves"]["G"], "regret": test["curves"]["mean"]}
-    worst_t = max(beyond, key=lambda t: at_last[t])
-    return {**{f"curve_every_T{t}": float(at[t]) for t in STEPS}, **{f"curve_last_T{t}": float(at_last[t]) for t in STEPS},
+    ruler = {"G": test["curves"]["G"], "regret": test["curves"]["mean"]}
+    return {**{f"curve_every_T{t}": float(at[t]) for t in STEPS},
             "refiner_T0": at[0], "refiner_Ttrain": at[t_train], "refiner_T64": at[64],
-            "refiner_gain_beyond": 1 - at[64] / at[t_train], "refiner_G64": as_good_as_grid(at[64], curve),
+            "refiner_gain_beyond": 1 - at[64] / at[t_train], "refiner_G64": as_good_as_grid(at[64], ruler),
             "refiner_late_move": float(np.mean(np.abs(x64 - predict(refiner, coeffs, steps=32)))),
             "refiner_beyond_worst_ratio": max(at[t] for t in beyond) / at[t_train],
             "refiner_residual_median": float(np.median(residual)), "refiner_stationary": float(stationary.mean()),
-            "refiner_stationary_at_max": float(at_max[stationary].mean()) if stationary.any() else float("nan"),
+            "refiner_stationary_at_max": float(at_max[stationary].mean()) if stationary.any() else float("nan")}
+
+
+def last_step_statistics(curve_last, curve_every, t_train: int) -> dict:
+    """The refiner trained with the loss on its last step only, against the number of steps T (its curve as
+    ``curve_last_T{t}``), beside the deep-supervision refiner's curve: where it ends at its own T, and its
+    worst regret beyond T (overthinking)."""
+    at, at_last = dict(zip(STEPS, curve_every)), dict(zip(STEPS, curve_last))
+    worst_t = max((t for t in STEPS if t > t_train), key=lambda t: at_last[t])
+    return {**{f"curve_last_T{t}": float(at_last[t]) for t in STEPS},
             "last_Ttrain": at_last[t_train], "last_over_every": at_last[t_train] / at[t_train],
             "last_worst_beyond": at_last[worst_t], "last_worst_T": worst_t, "last_T64": at_last[64],
             "last_worst_ratio": at_last[worst_t] / at_last[t_train]}
@@ -160,7 +165,9 @@ def standard_statistics(spec: dict) -> dict:
                                  "squared": models["mlp_squared"].first_layer.weight.detach().numpy(),
                                  "init": initial.first_layer.weight.detach().numpy()}))
     out.update(silence_statistics(models["mlp_regret"], test))
-    out.update(refiner_statistics(models["refiner"], last_only, test))
+    curve_every, curve_last = refiner_curve(models["refiner"], test), refiner_curve(last_only, test)
+    out.update(refiner_statistics(models["refiner"], test, curve_every))
+    out.update(last_step_statistics(curve_last, curve_every, models["refiner"].train_steps))
     fns = {key: (lambda c, m=model: predict(m, c)) for key, model in models.items()}
     out.update(scale_statistics(fns, test)["stats"])
     out["train_seconds"] = float(sum(m.train_seconds for m in models.values()))

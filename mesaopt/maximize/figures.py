@@ -87,14 +87,21 @@ def regret_by_hardness_figure(by_bin: dict) -> Figure:
     return fig
 
 
-def regret_vs_steps_figure(curve: dict, steps, by_steps, by_steps_last, t_train: int, mlp_regret: float) -> Figure:
+def regret_vs_steps_figure(curve: dict, steps, by_steps, by_steps_last, t_train: int, mlp_regret: float,
+                           bands: dict | None = None) -> Figure:
     """Mean regret against evaluations of P (log-log): grid search with G evaluations, the refiner
     trained with the loss on every step and on the last step only after T steps (T = 0 drawn at 0.5),
-    the training T as a dotted vertical line and the regret MLP (no queries) as a dashed line."""
+    the training T as a dotted vertical line and the regret MLP (no queries) as a dashed line.
+    ``bands`` (optional): ``{"every": (low, high), "last": (low, high)}`` arrays over ``steps``, shaded (the
+    range over seeds)."""
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     ax.loglog(curve["G"], curve["regret"], "o-", label="grid search: G evaluations")
-    ax.loglog(np.maximum(steps, 0.5), by_steps, "s-", label="refiner, loss on every step: T steps")
-    ax.loglog(np.maximum(steps, 0.5), by_steps_last, "^-", label="refiner, loss on last step only")
+    t = np.maximum(steps, 0.5)
+    for name, values, marker, label in (("every", by_steps, "s-", "refiner, loss on every step: T steps"),
+                                        ("last", by_steps_last, "^-", "refiner, loss on last step only")):
+        line, = ax.loglog(t, values, marker, label=label)
+        if bands is not None and name in bands:
+            ax.fill_between(t, *bands[name], color=line.get_color(), alpha=0.2, lw=0)
     ax.axvline(t_train, color="gray", ls=":", lw=1)
     ax.axhline(mlp_regret, color="gray", ls="--", lw=1, label="MLP, regret loss (no queries)")
     ax.set_xlabel("evaluations of P (T = 0 drawn at 0.5)")
@@ -210,23 +217,24 @@ def scaling_figure(lines: dict, grid: dict, trend: dict | None = None,
     return fig
 
 
-def control_figure(panels: dict, ylabel: str = "mean regret on the test set") -> Figure:
-    """Small multiples for the controls of the scaling study: one panel per title in ``panels``, each
-    ``{label: {"x": array, "mean": array, "min": array, "max": array, "style": dict}}``, log-log, the range over
-    seeds shaded. The x values are training compute in FLOPs."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.5), squeeze=False)
-    for ax, (title, curves) in zip(axes[0], panels.items()):
-        for label, c in curves.items():
-            style = dict(c.get("style", {}))
-            line, = ax.plot(c["x"], c["mean"], label=label, ms=4, lw=1.3, **style)
+def control_figure(panels: dict) -> Figure:
+    """Small multiples for the controls of the scaling study, log-log against training compute (FLOPs).
+
+    ``panels`` maps a title to ``{"ylabel": str, "curves": {label: {"x", "mean", "min", "max" arrays, and
+    optionally "style": plot keywords}}}``; each curve is drawn with the range over seeds shaded.
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.9 * len(panels), 3.5), squeeze=False)
+    for ax, (title, panel) in zip(axes[0], panels.items()):
+        for label, c in panel["curves"].items():
+            line, = ax.plot(c["x"], c["mean"], label=label, ms=4, lw=1.3, **dict(c.get("style", {})))
             ax.fill_between(c["x"], c["min"], c["max"], color=line.get_color(), alpha=0.18, lw=0)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("training compute (FLOPs)")
+        ax.set_ylabel(panel["ylabel"], fontsize=8)
         ax.grid(True, which="both", alpha=0.25)
         ax.legend(fontsize=6.5)
-    axes[0][0].set_ylabel(ylabel)
     fig.tight_layout()
     plt.close(fig)
     return fig

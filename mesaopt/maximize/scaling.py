@@ -26,7 +26,7 @@ from mesaopt.validation import require_choice, require_float, require_int
 
 __all__ = ["TEST_COUNT", "TEST_SEED", "SPEC_FIELDS", "METRICS", "test_set", "make_spec", "run_key", "config_key",
            "run_spec", "estimated_cost", "mean_interval", "group_by_config", "config_table", "fit_power_law",
-           "line_label", "lines", "frontier"]
+           "line_label", "lines", "frontier", "spot_check", "CONTROLS", "control_panels", "control_rows"]
 
 TEST_COUNT, TEST_SEED = 4096, 1  # the chapter's test set: sample_polynomials(4096, degree, seed=1)
 SPEC_FIELDS = ("kind", "width", "depth", "steps", "loss", "data", "degree", "updates", "batch_size", "lr", "seed")
@@ -157,7 +157,7 @@ def config_table(runs: dict, metric: str, where=None, log: bool = False) -> list
     return sorted(rows, key=lambda row: row["train_flops"])
 
 
-def fit_power_law(compute, values, target: float | None = None, draws: int = 2000, seed: int = 0) -> dict:
+def fit_power_law(compute, values, target: float | None = None, at=None, draws: int = 2000, seed: int = 0) -> dict:
     """Fit ``log10(value) = a + b log10(compute)`` through configurations and bootstrap it over seeds.
 
     ``compute``: one number per configuration; ``values``: per configuration, the per-seed values (all
@@ -166,7 +166,8 @@ def fit_power_law(compute, values, target: float | None = None, draws: int = 200
     since seed k shares its training pool across configurations) ``draws`` times.
     Returns ``slope``, ``intercept`` and 95 % percentile intervals ``slope_low``/``slope_high``;
     with ``target``, also ``compute_at_target`` (where the line reaches the target value) and its
-    interval (inf where the resampled slope is >= 0: no crossing), and ``crossing_fraction``.
+    interval (inf where the resampled slope is >= 0: no crossing), and ``crossing_fraction``; with ``at``
+    (compute values), the fitted line there as ``line_at`` (``{"flops", "mean", "low", "high"}``, 95 % band).
     """
     x = np.log10(np.asarray(compute, dtype=np.float64))
     y = np.log10(np.asarray(values, dtype=np.float64))
@@ -183,6 +184,11 @@ def fit_power_law(compute, values, target: float | None = None, draws: int = 200
     out = {"slope": float(slope), "intercept": float(intercept),
            "slope_low": float(np.quantile(boots[:, 0], 0.025)), "slope_high": float(np.quantile(boots[:, 0], 0.975)),
            "log10_compute_range": (float(x.min()), float(x.max()))}
+    if at is not None:
+        at_x = np.log10(np.asarray(at, dtype=np.float64))
+        band = boots[:, :1] * at_x[None, :] + boots[:, 1:]
+        out["line_at"] = {"flops": np.asarray(at, dtype=np.float64), "mean": 10 ** (slope * at_x + intercept),
+                          "low": 10 ** np.quantile(band, 0.025, axis=0), "high": 10 ** np.quantile(band, 0.975, axis=0)}
     if target is not None:
         target = float(np.log10(target))
 
@@ -191,8 +197,8 @@ def fit_power_law(compute, values, target: float | None = None, draws: int = 200
 
         at = np.array([crossing(s, c) for s, c in boots])
         out.update(log10_compute_at_target=float(crossing(slope, intercept)),
-                   log10_compute_at_target_low=float(np.quantile(at, 0.025)),
-                   log10_compute_at_target_high=float(np.quantile(at, 0.975)),
+                   log10_compute_at_target_low=float(np.quantile(at, 0.025, method="inverted_cdf")),
+                   log10_compute_at_target_high=float(np.quantile(at, 0.975, method="inverted_cdf")),
                    crossing_fraction=float(np.mean(np.isfinite(at))))
     return out
 
@@ -207,14 +213,15 @@ def line_label(spec: dict) -> str:
     return f"MLP depth {spec['depth']}, width {spec['width']}"
 
 
-def lines(runs: dict, where=None, metrics=METRICS) -> dict:
-    """The runs selected by ``where(spec)``, as lines against training compute, one per :func:`line_label`:
+def lines(runs: dict, where=None, metrics=METRICS, label=line_label) -> dict:
+    """The runs selected by ``where(spec)``, as lines against training compute, one per ``label(spec)``
+    (default :func:`line_label`):
     ``{label: {"spec": a spec of the line, "flops": array, metric: {"mean", "min", "max", "values"}}}``,
     each sorted by compute; ``"mean"`` is the mean over seeds, ``"min"``/``"max"`` their range."""
     out = {}
     for metric in metrics:
         for row in config_table(runs, metric, where):
-            line = out.setdefault(line_label(row), {"spec": row, "flops": [], **{m: {} for m in metrics}})
+            line = out.setdefault(label(row), {"spec": row, "flops": [], **{m: {} for m in metrics}})
             if metric == metrics[0]:
                 line["flops"].append(row["train_flops"])
             for stat in ("mean", "min", "max", "values"):
@@ -234,4 +241,88 @@ def frontier(rows: list[dict]) -> list[dict]:
         if row["mean"] < best:
             out.append(row)
             best = row["mean"]
+    return out
+
+
+def spot_check(runs: dict, keys, metrics=("regret_mean", "G_mean", "hard_easy_ratio"), margin: float = 0.05) -> list[dict]:
+    """Re-run the stored runs ``keys`` of ``runs`` (a results file's ``"runs"``) with :func:`run_spec` and
+    compare each metric with the range over the stored seeds of the run's configuration, widened by
+    ``margin`` times its width on each side (float differences between machines).
+
+    Returns one row per run and metric: ``key``, ``metric``, ``live``, ``stored`` (the same seed's stored
+    value), ``min``/``max`` (over the configuration's seeds) and ``inside``.
+    """
+    groups = group_by_config(runs)
+    rows = []
+    for key in keys:
+        record = runs[key]
+        live = run_spec(record["spec"])
+        group = groups[config_key(record["spec"])]
+        for metric in metrics:
+            values = np.array([r["result"][metric] for r in group])
+            pad = margin * (values.max() - values.min()) + 1e-9 * max(1.0, abs(values.max()))
+            rows.append({"key": key, "metric": metric, "live": live[metric], "stored": record["result"][metric],
+                         "min": float(values.min()), "max": float(values.max()),
+                         "inside": bool(values.min() - pad <= live[metric] <= values.max() + pad)})
+    return rows
+
+
+def _is(spec, **wanted) -> bool:
+    return all(spec.get(k) == v for k, v in wanted.items())
+
+
+def _natural(spec) -> bool:
+    """The main sweep's recipe: regret loss, lr 3e-3, degree 6, batch 256."""
+    return _is(spec, kind="mlp", loss="regret", lr=3e-3, degree=6, batch_size=256)
+
+
+# The controls of the study, each a selection of runs and how to name its lines: (title, metric, ylabel,
+# where(spec), label(spec)). The comparison line of each control (the main sweep's recipe) is included.
+CONTROLS = (
+    ("fixed pool or fresh polynomials", "regret_mean", "mean regret on the test set",
+     lambda s: _natural(s) and s["depth"] == 2 and s["data"] in ("pool", "fresh"),
+     lambda s: f"width {s['width']}, {'fixed pool' if s['data'] == 'pool' else 'fresh'}"),
+    ("imitating grid search (G = 32)", "regret_mean", "mean regret on the test set",
+     lambda s: _is(s, kind="mlp", depth=2, lr=3e-3, degree=6, data="pool") and s["width"] in (128, 512)
+     and s["loss"] in ("regret", "imitate_grid") and s["updates"] in (1200, 4800),
+     lambda s: f"width {s['width']}, {'regret' if s['loss'] == 'regret' else 'imitate grid G = 32'}"),
+    ("training on hard polynomials", "hard_easy_ratio", "regret: hardest / easiest quarter",
+     lambda s: _natural(s) and s["depth"] == 2 and s["width"] in (128, 512) and s["data"] in ("pool", "hard")
+     and s["updates"] in (1200, 4800),
+     lambda s: f"width {s['width']}, {'natural' if s['data'] == 'pool' else 'hard-weighted'}"),
+    ("degree of P", "G_mean", "as good as grid search with G = (by mean)",
+     lambda s: _is(s, kind="mlp", depth=2, loss="regret", lr=3e-3, data="pool") and s["width"] in (128, 512)
+     and s["updates"] <= 4800,
+     lambda s: f"width {s['width']}, degree {s['degree']}"),
+)
+
+
+def control_panels(runs: dict) -> dict:
+    """The panels of :func:`mesaopt.maximize.figures.control_figure` for :data:`CONTROLS`: per control, its
+    lines against training compute (seed means and ranges); colour: the variant, line style: the width."""
+    panels = {}
+    for title, metric, ylabel, where, label in CONTROLS:
+        found = lines(runs, where, metrics=(metric,), label=label)
+        widths = sorted({name.split(", ", 1)[0] for name in found}, key=lambda w: int(w.split()[-1]))
+        variants = sorted({name.split(", ", 1)[1] for name in found})
+        curves = {}
+        for name in sorted(found, key=lambda n: (variants.index(n.split(", ", 1)[1]), widths.index(n.split(", ", 1)[0]))):
+            line, (width, variant) = found[name], name.split(", ", 1)
+            style = {"color": f"C{variants.index(variant)}", "ls": ("--", "-", ":", "-.")[widths.index(width) % 4],
+                     "marker": ("^", "o", "s", "v")[widths.index(width) % 4]}
+            curves[name] = {"x": line["flops"], **{k: line[metric][k] for k in ("mean", "min", "max")}, "style": style}
+        panels[title] = {"ylabel": ylabel, "curves": curves}
+    return panels
+
+
+def control_rows(runs: dict, updates: int = 4800, width: int = 512,
+                 metrics=("regret_mean", "G_mean", "G_median", "hard_easy_ratio", "train_regret_mean")) -> dict:
+    """Every configuration of width ``width``, depth 2, trained for ``updates`` updates: ``{config_key:
+    {"spec": spec, metric: config_table row}}`` (the table of the study's controls at one budget)."""
+    out = {}
+    for metric in metrics:
+        for row in config_table(runs, metric, lambda s: s["kind"] == "mlp" and s["depth"] == 2
+                                and s["width"] == width and s["updates"] == updates):
+            key = config_key({**row, "seed": 0})
+            out.setdefault(key, {"spec": row})[metric] = row
     return out
