@@ -27,7 +27,7 @@ from mesaopt.maximize.probes import basis_alignment, regret_by_steps, scale_shif
 from mesaopt.maximize.scaling import mean_interval, test_set
 from mesaopt.maximize.training import STANDARD_SETTINGS, predict, train_refiner, train_standard_models
 
-__all__ = ["MODEL_KEYS", "HIGH", "SILENCE_K", "SILENCE_DRAWS", "STEPS", "SCALES", "STATIONARY",
+__all__ = ["MODEL_KEYS", "HIGH", "SILENCE_K", "SILENCE_DRAWS", "STEPS", "SCALES", "STATIONARY", "STATIONARY_EDGE",
            "answer_statistics", "probe_statistics", "silence_statistics", "refiner_curve", "refiner_statistics",
            "last_step_statistics",
            "scale_statistics", "train_last_step_refiner", "standard_statistics", "seed_summary",
@@ -39,6 +39,7 @@ SILENCE_K, SILENCE_DRAWS = 16, 20
 STEPS = (0, 1, 2, 3, 4, 6, 8, 12, 16, 32, 64)
 SCALES = (0.25, 0.5, 1.0, 2.0, 4.0)
 STATIONARY = 0.01  # a residual below 1 % of the typical slope counts as a stationary point
+STATIONARY_EDGE = 1e-3  # answers this close to 0 or 1 count as endpoints (see probes.stationarity)
 
 
 def answer_statistics(key: str, x, test: dict) -> dict:
@@ -99,14 +100,17 @@ def refiner_curve(refiner, test: dict) -> np.ndarray:
 def refiner_statistics(refiner, test: dict, curve=None) -> dict:
     """The refiner (deep supervision) against its number of steps T (the curve itself as ``curve_every_T{t}``),
     and how close its answers after 64 steps are to a stationary point of P (:func:`stationarity`): the share
-    that are stationary (residual below :data:`STATIONARY`) and, of those, the share within 0.01 of the argmax.
-    ``curve``: :func:`refiner_curve` of the same refiner, if already computed."""
+    that are stationary (residual below :data:`STATIONARY`) and, of those, the share within 0.01 of the argmax;
+    and the same for the answers in the interior (farther than :data:`STATIONARY_EDGE` from 0 and 1), where an
+    endpoint cannot make an answer stationary. ``curve``: :func:`refiner_curve` of the same refiner, if already
+    computed."""
     coeffs, t_train = test["coeffs"], refiner.train_steps
     at = dict(zip(STEPS, refiner_curve(refiner, test) if curve is None else curve))
     beyond = [t for t in STEPS if t > t_train]
     x64 = predict(refiner, coeffs, steps=64)
-    residual = stationarity(coeffs, x64)
+    residual = stationarity(coeffs, x64, edge=STATIONARY_EDGE)
     stationary = residual < STATIONARY
+    inside = (x64 > STATIONARY_EDGE) & (x64 < 1 - STATIONARY_EDGE)
     at_max = np.abs(x64 - exact_maximum(coeffs)[0]) < 0.01
     ruler = {"G": test["curves"]["G"], "regret": test["curves"]["mean"]}
     return {**{f"curve_every_T{t}": float(at[t]) for t in STEPS},
@@ -115,7 +119,10 @@ def refiner_statistics(refiner, test: dict, curve=None) -> dict:
             "refiner_late_move": float(np.mean(np.abs(x64 - predict(refiner, coeffs, steps=32)))),
             "refiner_beyond_worst_ratio": max(at[t] for t in beyond) / at[t_train],
             "refiner_residual_median": float(np.median(residual)), "refiner_stationary": float(stationary.mean()),
-            "refiner_stationary_at_max": float(at_max[stationary].mean()) if stationary.any() else float("nan")}
+            "refiner_stationary_at_max": float(at_max[stationary].mean()) if stationary.any() else float("nan"),
+            "refiner_interior": float(inside.mean()),
+            "refiner_interior_stationary": float(stationary[inside].mean()) if inside.any() else float("nan"),
+            "refiner_interior_residual_median": float(np.median(residual[inside])) if inside.any() else float("nan")}
 
 
 def last_step_statistics(curve_last, curve_every, t_train: int) -> dict:
