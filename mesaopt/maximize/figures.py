@@ -192,9 +192,10 @@ def scaling_figure(lines: dict, grid: dict, trend: dict | None = None,
     dotted reference lines of grid search (G = 8 and 32, say). ``trend``: ``{"flops", "mean", "low",
     "high"}`` arrays for the fitted trend of the first panel (black, its interval grey).
     """
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.0), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.6), squeeze=False)
     for ax, (metric, label) in zip(axes[0], panels):
-        for name, line in lines.items():
+        for name, line in sorted(lines.items(), key=lambda kv: (kv[1]["spec"]["kind"] == "refiner",
+                                                                 kv[1]["spec"]["depth"] or 0, kv[1]["spec"]["width"])):
             style = _line_style(line["spec"])
             ax.plot(line["flops"], line[metric]["mean"], label=name, ms=4, lw=1.3, **style)
             ax.fill_between(line["flops"], line[metric]["min"], line[metric]["max"], color=style["color"],
@@ -208,13 +209,27 @@ def scaling_figure(lines: dict, grid: dict, trend: dict | None = None,
             ax.fill_between(trend["flops"], trend["low"], trend["high"], color="0.5", alpha=0.25, lw=0)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        if metric.startswith("G_"):
+            _plain_grid_ticks(ax)
         ax.set_xlabel("training compute (FLOPs)")
         ax.set_ylabel(label)
         ax.grid(True, which="both", alpha=0.25)
-    axes[0][0].legend(fontsize=6.5, loc="lower left")
-    fig.tight_layout()
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
     plt.close(fig)
     return fig
+
+
+def _plain_grid_ticks(ax) -> None:
+    """Grid sizes as plain numbers (2, 4, 8, ...) on a log axis."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
+
+    low, high = ax.get_ylim()
+    ticks = [g for g in (2, 4, 8, 16, 32, 64, 128, 256) if low <= g <= high * 1.01]
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_major_formatter(ScalarFormatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def control_figure(panels: dict) -> Figure:
@@ -230,6 +245,8 @@ def control_figure(panels: dict) -> Figure:
             ax.fill_between(c["x"], c["min"], c["max"], color=line.get_color(), alpha=0.18, lw=0)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        if "grid search with G" in panel["ylabel"]:
+            _plain_grid_ticks(ax)
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("training compute (FLOPs)")
         ax.set_ylabel(panel["ylabel"], fontsize=8)

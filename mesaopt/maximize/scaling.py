@@ -148,7 +148,10 @@ def config_table(runs: dict, metric: str, where=None, log: bool = False) -> list
             continue
         spec.pop("seed")
         values = np.array([record["result"][metric] for record in group], dtype=np.float64)
-        summary = mean_interval(np.log10(values)) if log else mean_interval(values)
+        if len(values) < 2:  # a study still running: no interval yet
+            summary = (float(np.log10(values[0]) if log else values[0]), np.nan, np.nan)
+        else:
+            summary = mean_interval(np.log10(values)) if log else mean_interval(values)
         if log:
             summary = tuple(10 ** v for v in summary)
         rows.append({**spec, "train_flops": group[0]["result"]["train_flops"], "seeds": [r["spec"]["seed"] for r in group],
@@ -217,7 +220,8 @@ def lines(runs: dict, where=None, metrics=METRICS, label=line_label) -> dict:
     """The runs selected by ``where(spec)``, as lines against training compute, one per ``label(spec)``
     (default :func:`line_label`):
     ``{label: {"spec": a spec of the line, "flops": array, metric: {"mean", "min", "max", "values"}}}``,
-    each sorted by compute; ``"mean"`` is the mean over seeds, ``"min"``/``"max"`` their range."""
+    each sorted by compute; ``"mean"`` is the mean over seeds, ``"min"``/``"max"`` their range, ``"values"`` a
+    list of the per-seed values of each configuration."""
     out = {}
     for metric in metrics:
         for row in config_table(runs, metric, where):
@@ -229,7 +233,7 @@ def lines(runs: dict, where=None, metrics=METRICS, label=line_label) -> dict:
     for line in out.values():
         line["flops"] = np.asarray(line["flops"])
         for metric in metrics:
-            line[metric] = {stat: np.asarray(v) for stat, v in line[metric].items()}
+            line[metric] = {stat: (v if stat == "values" else np.asarray(v)) for stat, v in line[metric].items()}
     return out
 
 
@@ -280,7 +284,7 @@ def _natural(spec) -> bool:
 # where(spec), label(spec)). The comparison line of each control (the main sweep's recipe) is included.
 CONTROLS = (
     ("fixed pool or fresh polynomials", "regret_mean", "mean regret on the test set",
-     lambda s: _natural(s) and s["depth"] == 2 and s["data"] in ("pool", "fresh"),
+     lambda s: _natural(s) and s["depth"] == 2 and s["data"] in ("pool", "fresh") and s["width"] in (128, 256, 1024),
      lambda s: f"width {s['width']}, {'fixed pool' if s['data'] == 'pool' else 'fresh'}"),
     ("imitating grid search (G = 32)", "regret_mean", "mean regret on the test set",
      lambda s: _is(s, kind="mlp", depth=2, lr=3e-3, degree=6, data="pool") and s["width"] in (128, 512)
