@@ -23,7 +23,7 @@ def test_seed_summary_check_and_glue():
         S.check_live({"G": 10.0}, summary)
     glued = S.glue_values({"G": 7.0}, summary)
     assert glued["ch1_G"] == 7.0 and glued["ch1_G_mean"] == 8.0 and glued["ch1_G_low"] < 8.0 < glued["ch1_G_high"]
-    assert S.table_cell(7.0, summary["G"], ".1f").startswith("7.0 [")
+    assert S.table_cell(7.0, summary["G"], ".1f").startswith("8.0 [") and S.table_cell(7.0, summary["G"], ".1f").endswith("(seed 0: 7.0)")
 
 
 def test_answer_statistics_on_grid_search_read_its_own_G():

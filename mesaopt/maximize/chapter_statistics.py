@@ -228,8 +228,8 @@ def glue_values(live: dict, summary: dict, prefix: str = "ch1_") -> dict:
 
 
 def table_cell(value: float, entry: dict, spec: str = ".3f") -> str:
-    """A table entry: the live value, then the 95 % interval of the mean over the stored seeds in brackets."""
-    return f"{value:{spec}} [{entry['low']:{spec}}, {entry['high']:{spec}}]"
+    """A table entry: the mean over the stored seeds, its 95 % interval in brackets, then the live (seed-0) value."""
+    return f"{entry['mean']:{spec}} [{entry['low']:{spec}}, {entry['high']:{spec}}] (seed 0: {value:{spec}})"
 
 
 def interval_text(entry: dict, spec: str = ".3f") -> str:
