@@ -50,3 +50,10 @@ def test_power_law_fit_recovers_a_known_slope_and_crossing():
     assert np.all(fit["line_at"]["low"] <= fit["line_at"]["mean"])
     flat = SC.fit_power_law(compute, np.ones((4, 3)) + 0.01 * rng.standard_normal((4, 3)), target=0.1, draws=200)
     assert flat["crossing_fraction"] < 1.0 and abs(flat["slope"]) < 0.01
+
+
+def test_config_row_finds_one_configuration():
+    runs = dict(run(dict(width=w, updates=100), s, G_mean=float(w + s), train_flops=1e9 * w) for w in (64, 128) for s in range(2))
+    assert SC.config_row(runs, "G_mean", width=128)["mean"] == 128.5
+    with pytest.raises(ValueError, match="2 configurations match"):
+        SC.config_row(runs, "G_mean", updates=100)

@@ -26,7 +26,7 @@ from mesaopt.validation import require_choice, require_float, require_int
 
 __all__ = ["TEST_COUNT", "TEST_SEED", "SPEC_FIELDS", "METRICS", "test_set", "make_spec", "run_key", "config_key",
            "run_spec", "estimated_cost", "mean_interval", "group_by_config", "config_table", "fit_power_law",
-           "line_label", "lines", "frontier", "spot_check", "CONTROLS", "control_panels", "control_rows"]
+           "line_label", "lines", "frontier", "spot_check", "CONTROLS", "control_panels", "control_rows", "config_row"]
 
 TEST_COUNT, TEST_SEED = 4096, 1  # the chapter's test set: sample_polynomials(4096, degree, seed=1)
 SPEC_FIELDS = ("kind", "width", "depth", "steps", "loss", "data", "degree", "updates", "batch_size", "lr", "seed")
@@ -330,3 +330,13 @@ def control_rows(runs: dict, updates: int = 4800, width: int = 512,
             key = config_key({**row, "seed": 0})
             out.setdefault(key, {"spec": row})[metric] = row
     return out
+
+
+def config_row(runs: dict, metric: str, **wanted) -> dict:
+    """The :func:`config_table` row of the one configuration whose spec has every ``wanted`` value (spec
+    fields not given take the main sweep's recipe: MLP, regret loss, fixed pool, degree 6, batch 256, lr 3e-3)."""
+    recipe = {"kind": "mlp", "loss": "regret", "data": "pool", "degree": 6, "batch_size": 256, "lr": 3e-3, **wanted}
+    rows = config_table(runs, metric, lambda spec: _is(spec, **recipe))
+    if len(rows) != 1:
+        raise ValueError(f"{len(rows)} configurations match {recipe}; name one")
+    return rows[0]
