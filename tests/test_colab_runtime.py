@@ -5,7 +5,8 @@ mesaopt. For each chapter the test uninstalls mesaopt, copies the chapter into a
 Colab, no file of this repository is beside it) with the setup cell's pip URL pointed at a copy of this
 working tree, and runs it under nbval there: the setup cell's install path is what gets tested. pip runs
 with --no-index (no network; every dependency must already be in the runtime, as in Colab) and
---no-build-isolation (setuptools from the runtime builds the package). The runs start in the background at
+--no-build-isolation (setuptools from the runtime builds the package). The chapters that read stored results of
+`experiments/` download them as in Colab, from MESAOPT_RESULTS_URL pointed at this working tree's files. The runs start in the background at
 the session's first test (conftest.py), so they use the second CPU core while the book build and the unit
 tests use the first.
 """
@@ -119,6 +120,9 @@ def colab_chapter_jobs(notebooks: list[Path], workdir: Path) -> dict:
         nbformat.write(nb, folder / path.name)
         env = dict(os.environ, PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}")
         env.pop("PYTHONPATH", None)
+        # Colab downloads the stored results of experiments/ from the release's tag (mesaopt.results); with no
+        # network here the same download code reads them from this working tree instead.
+        env["MESAOPT_RESULTS_URL"] = (ROOT / "experiments" / "results").as_uri()
         result = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(folder),
                                  "--nbval-lax", "--nbval-current-env", path.name],
                                 cwd=folder, env=env, capture_output=True, text=True, timeout=1800)

@@ -115,3 +115,19 @@ def test_bad_arguments_say_what_is_allowed():
     with pytest.raises(ValueError, match="coeffs must have shape"):
         P.exact_maximum(np.zeros((3, 1)))
     assert np.array_equal(P.sample_polynomials(4, seed=9), P.sample_polynomials(4, seed=9))
+
+
+def test_hardness_matches_its_definition_through_local_maxima():
+    for degree, seed in ((3, 1), (6, 2), (10, 3)):
+        coeffs = P.sample_polynomials(300, degree, seed=seed)
+        arg, top = P.exact_maximum(coeffs)
+        grid = np.linspace(0, 1, 257)
+        low = np.minimum(P.evaluate_at_points(coeffs, grid).min(axis=1),
+                         P.evaluate(coeffs, P.critical_points(coeffs)).min(axis=1))
+        expected = np.zeros(len(coeffs))
+        for i, (xs, vs) in enumerate(P.local_maxima(coeffs)):
+            rival = np.abs(xs - arg[i]) > 1e-6
+            if rival.any():
+                gap = (top[i] - vs[rival]) / (top[i] - low[i])
+                expected[i] = np.max(np.abs(xs[rival] - arg[i]) * np.clip(1 - gap, 0, 1))
+        assert np.array_equal(P.hardness(coeffs), expected)

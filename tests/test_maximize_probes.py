@@ -61,3 +61,14 @@ def test_silence_neurons_leaves_the_model_alone_and_silencing_everything_gives_a
     assert np.array_equal(predict(mlp, coeffs), before)  # the original is untouched
     with pytest.raises(ValueError, match="neurons must be indices"):
         Q.silence_neurons(mlp, [8], coeffs)
+
+
+def test_stationarity_is_zero_at_maxima_and_at_endpoints_only_with_the_right_slope():
+    coeffs = P.sample_polynomials(500, seed=4)
+    assert np.all(Q.stationarity(coeffs, B.exact(coeffs)) < 1e-8)
+    rising = np.array([[0.0, 1.0, 0.0]])   # P(x) = x in the monomial basis: maximum at 1
+    assert Q.stationarity(rising, np.array([1.0]), "monomial")[0] == 0
+    assert Q.stationarity(rising, np.array([0.0]), "monomial")[0] == pytest.approx(1.0)
+    assert Q.stationarity(rising, np.array([0.5]), "monomial")[0] == pytest.approx(1.0)
+    # halfway points are rarely stationary
+    assert np.mean(Q.stationarity(coeffs, B.constant_guess(coeffs)) < 0.01) < 0.05

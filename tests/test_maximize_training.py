@@ -68,3 +68,44 @@ def test_training_arguments_are_checked():
         T.train_mlp(loss="hinge", updates=1)
     with pytest.raises(ValueError, match="updates must be an integer"):
         T.train_mlp(updates=0)
+
+
+def test_fresh_data_never_repeats_a_polynomial_and_is_repeatable():
+    a = T._Batches("fresh", 6, "legendre", seed=1, batch_size=64, teacher_G=None)
+    b = T._Batches("fresh", 6, "legendre", seed=1, batch_size=64, teacher_G=None)
+    first = [a.next() for _ in range(T._FRESH_CHUNK_BATCHES + 3)]   # crosses a chunk boundary
+    again = [b.next() for _ in range(T._FRESH_CHUNK_BATCHES + 3)]
+    assert all(torch.equal(x[0], y[0]) for x, y in zip(first, again))
+    rows = torch.cat([c for c, _, _ in first])
+    assert len(torch.unique(rows, dim=0)) == len(rows)
+    c, arg, top = first[-1]
+    assert np.allclose(P.exact_maximum(c.double().numpy())[0], arg.numpy(), atol=1e-5)
+    pool = T.training_pool()[0]
+    assert not torch.equal(c, pool[: len(c)])
+
+
+def test_hard_data_draws_half_of_each_batch_from_the_hardest_quarter():
+    hard = set(T.pool_hardest_quarter().tolist())
+    assert len(hard) == T.POOL_SIZE // 4
+    coeffs = T.training_pool()[0]
+    batches = T._Batches("hard", 6, "legendre", seed=0, batch_size=256, teacher_G=None)
+    c, _, _ = batches.next()
+    score = P.hardness(c.double().numpy())
+    threshold = np.sort(P.hardness(coeffs.double().numpy()))[3 * T.POOL_SIZE // 4 - 1]
+    assert np.mean(score[128:] >= threshold) == 1.0        # the second half: all from the hardest quarter
+    assert 0.1 < np.mean(score[:128] >= threshold) < 0.45   # the first half: the whole pool
+
+
+def test_distilling_grid_search_learns_its_answers():
+    model = T.train_mlp(width=32, updates=300, loss="imitate_grid", teacher_G=8, seed=0)
+    coeffs = P.sample_polynomials(1000, seed=1)
+    x = T.predict(model, coeffs)
+    assert np.mean(np.abs(x - B.grid_search(coeffs, 8))) < np.mean(np.abs(0.5 - B.grid_search(coeffs, 8)))
+    assert model.loss_name == "imitate_grid" and model.data_name == "pool"
+
+
+def test_new_training_arguments_are_checked():
+    with pytest.raises(ValueError, match="data must be one of"):
+        T.train_mlp(data="everything", updates=1)
+    with pytest.raises(ValueError, match="teacher_G"):
+        T.train_mlp(loss="imitate_grid", teacher_G=1, updates=1)

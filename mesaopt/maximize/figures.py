@@ -17,7 +17,7 @@ from mesaopt.maximize.polynomials import DEFAULT_BASIS, evaluate_at_points, exac
 from mesaopt.validation import require_int
 
 __all__ = ["plot_answers", "plot_training_curves", "grid_regret_figure", "soft_argmax_figure", "probe_survival_figure",
-           "regret_by_hardness_figure", "regret_vs_steps_figure"]
+           "regret_by_hardness_figure", "regret_vs_steps_figure", "scaling_figure", "control_figure"]
 
 
 def grid_regret_figure(curve: dict, constant_regret: float) -> Figure:
@@ -87,14 +87,21 @@ def regret_by_hardness_figure(by_bin: dict) -> Figure:
     return fig
 
 
-def regret_vs_steps_figure(curve: dict, steps, by_steps, by_steps_last, t_train: int, mlp_regret: float) -> Figure:
+def regret_vs_steps_figure(curve: dict, steps, by_steps, by_steps_last, t_train: int, mlp_regret: float,
+                           bands: dict | None = None) -> Figure:
     """Mean regret against evaluations of P (log-log): grid search with G evaluations, the refiner
     trained with the loss on every step and on the last step only after T steps (T = 0 drawn at 0.5),
-    the training T as a dotted vertical line and the regret MLP (no queries) as a dashed line."""
+    the training T as a dotted vertical line and the regret MLP (no queries) as a dashed line.
+    ``bands`` (optional): ``{"every": (low, high), "last": (low, high)}`` arrays over ``steps``, shaded (the
+    range over seeds)."""
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     ax.loglog(curve["G"], curve["regret"], "o-", label="grid search: G evaluations")
-    ax.loglog(np.maximum(steps, 0.5), by_steps, "s-", label="refiner, loss on every step: T steps")
-    ax.loglog(np.maximum(steps, 0.5), by_steps_last, "^-", label="refiner, loss on last step only")
+    t = np.maximum(steps, 0.5)
+    for name, values, marker, label in (("every", by_steps, "s-", "refiner, loss on every step: T steps"),
+                                        ("last", by_steps_last, "^-", "refiner, loss on last step only")):
+        line, = ax.loglog(t, values, marker, label=label)
+        if bands is not None and name in bands:
+            ax.fill_between(t, *bands[name], color=line.get_color(), alpha=0.2, lw=0)
     ax.axvline(t_train, color="gray", ls=":", lw=1)
     ax.axhline(mlp_regret, color="gray", ls="--", lw=1, label="MLP, regret loss (no queries)")
     ax.set_xlabel("evaluations of P (T = 0 drawn at 0.5)")
@@ -161,4 +168,90 @@ def plot_answers(coeffs, answers: dict, indices=(0, 1, 2, 3), G: int | None = 8,
         ax.set_xlabel("x")
         ax.legend(fontsize=6, loc="best")
     fig.tight_layout()
+    return fig
+
+
+_WIDTH_COLORS = {48: "0.45", 64: "#1f77b4", 128: "#ff7f0e", 256: "#2ca02c", 512: "#d62728", 1024: "#9467bd"}
+
+
+def _line_style(spec: dict) -> dict:
+    color = _WIDTH_COLORS.get(spec["width"], "0.3")
+    if spec["kind"] == "refiner":
+        return dict(color="black" if spec["width"] > 64 else "0.5", ls="-.", marker="s")
+    return dict(color=color, ls="-" if spec["depth"] == 2 else "--", marker="o" if spec["depth"] == 2 else "^")
+
+
+def scaling_figure(lines: dict, grid: dict, trend: dict | None = None,
+                   panels=(("regret_mean", "mean regret on the test set"),
+                           ("G_mean", "as good as grid search with G = (by mean)"),
+                           ("G_median", "as good as grid search with G = (by median)"))) -> Figure:
+    """One panel per metric against training compute (log-log), one line per architecture and width
+    (colour: width; solid: MLP depth 2, dashed: depth 4, dash-dot: refiner), the range over seeds shaded.
+
+    ``lines``: from :func:`mesaopt.maximize.scaling.lines`. ``grid``: ``{G: {metric: value}}`` for the
+    dotted reference lines of grid search (G = 8 and 32, say). ``trend``: ``{"flops", "mean", "low",
+    "high"}`` arrays for the fitted trend of the first panel (black, its interval grey).
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.6), squeeze=False)
+    for ax, (metric, label) in zip(axes[0], panels):
+        for name, line in sorted(lines.items(), key=lambda kv: (kv[1]["spec"]["kind"] == "refiner",
+                                                                 kv[1]["spec"]["depth"] or 0, kv[1]["spec"]["width"])):
+            style = _line_style(line["spec"])
+            ax.plot(line["flops"], line[metric]["mean"], label=name, ms=4, lw=1.3, **style)
+            ax.fill_between(line["flops"], line[metric]["min"], line[metric]["max"], color=style["color"],
+                            alpha=0.18, lw=0)
+        for G, values in grid.items():
+            ax.axhline(values[metric], color="0.4", ls=":", lw=1)
+            ax.annotate(f"grid G = {G}", (1.0, values[metric]), xycoords=("axes fraction", "data"), ha="right",
+                        va="bottom", fontsize=7, color="0.3")
+        if trend is not None and metric == panels[0][0]:
+            ax.plot(trend["flops"], trend["mean"], color="black", lw=2.2, alpha=0.8, label="fitted trend (frontier)")
+            ax.fill_between(trend["flops"], trend["low"], trend["high"], color="0.5", alpha=0.25, lw=0)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        if metric.startswith("G_"):
+            _plain_grid_ticks(ax)
+        ax.set_xlabel("training compute (FLOPs)")
+        ax.set_ylabel(label)
+        ax.grid(True, which="both", alpha=0.25)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
+    plt.close(fig)
+    return fig
+
+
+def _plain_grid_ticks(ax) -> None:
+    """Grid sizes as plain numbers (2, 4, 8, ...) on a log axis."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
+
+    low, high = ax.get_ylim()
+    ticks = [g for g in (2, 4, 8, 16, 32, 64, 128, 256) if low <= g <= high * 1.01]
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_major_formatter(ScalarFormatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def control_figure(panels: dict) -> Figure:
+    """Small multiples for the controls of the scaling study, log-log against training compute (FLOPs).
+
+    ``panels`` maps a title to ``{"ylabel": str, "curves": {label: {"x", "mean", "min", "max" arrays, and
+    optionally "style": plot keywords}}}``; each curve is drawn with the range over seeds shaded.
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.9 * len(panels), 3.5), squeeze=False)
+    for ax, (title, panel) in zip(axes[0], panels.items()):
+        for label, c in panel["curves"].items():
+            line, = ax.plot(c["x"], c["mean"], label=label, ms=4, lw=1.3, **dict(c.get("style", {})))
+            ax.fill_between(c["x"], c["min"], c["max"], color=line.get_color(), alpha=0.18, lw=0)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        if "grid search with G" in panel["ylabel"]:
+            _plain_grid_ticks(ax)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("training compute (FLOPs)")
+        ax.set_ylabel(panel["ylabel"], fontsize=8)
+        ax.grid(True, which="both", alpha=0.25)
+        ax.legend(fontsize=6.5)
+    fig.tight_layout()
+    plt.close(fig)
     return fig

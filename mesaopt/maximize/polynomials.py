@@ -251,17 +251,26 @@ def hardness(coeffs, basis: str = DEFAULT_BASIS) -> np.ndarray:
     """
     coeffs = _as_coeffs(coeffs)
     arg, top = exact_maximum(coeffs, basis)
+    candidates = critical_points(coeffs, basis)
+    here = evaluate(coeffs, candidates, basis)
     grid = np.linspace(0.0, 1.0, 257)
-    low = np.minimum(evaluate_at_points(coeffs, grid, basis).min(axis=1),
-                     evaluate(coeffs, critical_points(coeffs, basis), basis).min(axis=1))
+    low = np.minimum(evaluate_at_points(coeffs, grid, basis).min(axis=1), here.min(axis=1))
     spread = np.maximum(top - low, 1e-300)
-    score = np.zeros(coeffs.shape[0])
-    for i, (xs, vs) in enumerate(local_maxima(coeffs, basis)):
-        rival = np.abs(xs - arg[i]) > 1e-6
-        if np.any(rival):
-            gap = (top[i] - vs[rival]) / spread[i]
-            score[i] = np.max(np.abs(xs[rival] - arg[i]) * np.clip(1.0 - gap, 0.0, 1.0))
-    return score
+    # the local maxima among the candidates, as in local_maxima but for all polynomials at once (a
+    # candidate found twice scores the same twice, so duplicates need no removal for the largest score)
+    mono = to_monomial(coeffs, basis)
+    d1 = _poly.polyder(mono.T).T
+    d2 = _poly.polyder(mono.T, 2).T if coeffs.shape[1] > 2 else np.zeros((len(coeffs), 1))
+    slope = np.einsum("ck,cmk->cm", d1, _poly.polyvander(candidates, d1.shape[1] - 1))
+    curve = np.einsum("ck,cmk->cm", d2, _poly.polyvander(candidates, d2.shape[1] - 1))
+    is_max = np.zeros_like(here, dtype=bool)
+    is_max[:, 0] = slope[:, 0] <= 0
+    is_max[:, 1] = slope[:, 1] >= 0
+    is_max[:, 2:] = (candidates[:, 2:] > 0) & (candidates[:, 2:] < 1) & (curve[:, 2:] < 0)
+    distance = np.abs(candidates - arg[:, None])
+    gap = (top[:, None] - here) / spread[:, None]
+    score = np.where(is_max & (distance > 1e-6), distance * np.clip(1.0 - gap, 0.0, 1.0), 0.0)
+    return score.max(axis=1)
 
 
 def hardness_bins(score, n_bins: int = 4) -> np.ndarray:

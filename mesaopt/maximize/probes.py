@@ -8,6 +8,8 @@
   (the argmax does not move at all).
 * :func:`silence_neurons`: an MLP's answers with some first-layer neurons switched off (do the
   neurons the weight probe singles out matter more than others?).
+* :func:`stationarity`: how far each answer is from a first-order stationary point of P on [0, 1]
+  (where a local ascent that has converged must be).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from mesaopt.maximize.polynomials import DEFAULT_BASIS, basis_derivative_matrix,
 from mesaopt.validation import require_int
 
 __all__ = ["basis_alignment", "random_alignment", "regret_by_bin", "regret_by_steps", "scale_shift",
-           "silence_neurons"]
+           "silence_neurons", "stationarity"]
 
 
 def basis_alignment(weight, degree: int, basis: str = DEFAULT_BASIS, n_points: int = 1001,
@@ -105,3 +107,20 @@ def silence_neurons(mlp, neurons, coeffs) -> np.ndarray:
     with torch.no_grad():
         next_layer.weight[:, neurons] = 0.0
     return predict(silent, coeffs)
+
+
+def stationarity(coeffs, x, basis: str = DEFAULT_BASIS, edge: float = 1e-3) -> np.ndarray:
+    """The first-order (KKT) residual of each answer x on [0, 1], relative to the typical slope of P.
+
+    In the interior it is |P'(x)|; within ``edge`` of 0 it is max(P'(x), 0) and within ``edge`` of 1
+    max(-P'(x), 0) (at an endpoint a maximum only needs P to fall into the interval). It is divided by
+    the mean |P'| over 257 evenly spaced points, so 0 means a stationary point (every local maximum,
+    and every converged local ascent, has residual 0) and values near 1 a typical slope.
+    """
+    coeffs = np.asarray(coeffs, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    degree = coeffs.shape[1] - 1
+    slope = np.einsum("ck,ck->c", coeffs, basis_derivative_matrix(x, degree, basis))
+    typical = np.abs(coeffs @ basis_derivative_matrix(np.linspace(0.0, 1.0, 257), degree, basis).T).mean(axis=1)
+    residual = np.where(x <= edge, np.maximum(slope, 0.0), np.where(x >= 1 - edge, np.maximum(-slope, 0.0), np.abs(slope)))
+    return residual / np.maximum(typical, 1e-300)

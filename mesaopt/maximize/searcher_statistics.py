@@ -313,29 +313,12 @@ def degree_design(degrees, seeds) -> dict:
             "lookup_budgets": list(LOOKUP_BUDGETS), "index_levels": list(INDEX_LEVELS)}
 
 
-def load_stored(name: str, branch: str = "main") -> dict:
-    """The stored results ``experiments/results/<name>.json``: the file of this checkout (or of the current folder
-    or its parent) when there is one, else the file downloaded from the repository's ``branch`` (the package alone,
-    as Colab installs it, carries no results)."""
-    from importlib import metadata
-    from pathlib import Path
+def load_stored(name: str) -> dict:
+    """The stored results ``experiments/results/<name>.json`` (:func:`mesaopt.results.load_results`: the file of
+    this checkout, else the one of this release in the repository)."""
+    from mesaopt.results import load_results
 
-    if not re.fullmatch(r"[A-Za-z0-9_\-]+", str(name)):
-        raise ValueError(f"name must be a results file's name such as 'ch1_searcher'; got {name!r}")
-    for root in (Path(__file__).resolve().parents[2], Path.cwd(), Path.cwd().parent):
-        path = root / "experiments" / "results" / f"{name}.json"
-        if path.is_file():
-            return json.loads(path.read_text())
-    from urllib.request import urlopen
-
-    urls = [entry.partition(",")[2].strip() for entry in metadata.metadata("mesaopt").get_all("Project-URL") or []
-            if entry.partition(",")[0].strip().lower() == "repository"]
-    if not urls:
-        raise FileNotFoundError(f"no experiments/results/{name}.json here and no repository URL to download it from")
-    owner_repo = urls[0].removeprefix("https://github.com/").strip("/")
-    url = f"https://raw.githubusercontent.com/{owner_repo}/{branch}/experiments/results/{name}.json"
-    with urlopen(url, timeout=60) as response:
-        return json.loads(response.read().decode())
+    return load_results(name)
 
 
 def check_design(stored: dict, expected: dict) -> None:
