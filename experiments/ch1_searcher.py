@@ -22,15 +22,10 @@ seconds of every run. One torch thread per worker process (the fastest setting f
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import shlex
 import sys
-import time
-from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
+
+from mesaopt.results import ResultsFile, command_line, run_all
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SEEDS = (0, 1, 2, 3, 4)
@@ -38,103 +33,17 @@ DEGREES = tuple(range(2, 13))
 DEGREE_SEEDS = (0, 1, 2)
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _load() -> list | None:
-    try:
-        return [round(v, 2) for v in os.getloadavg()]
-    except OSError:
-        return None
-
-
-def provenance() -> dict:
-    """Machine and package facts, and the git commit of the code that ran."""
-    import subprocess
-
-    cpu = None
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    versions = {}
-    for name in ("mesaopt", "torch", "numpy", "scipy"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    try:
-        here = Path(__file__).resolve().parent
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                                    capture_output=True, text=True).stdout.strip())
-    except OSError:
-        commit, dirty = None, None
-    return {"machine": {"platform": platform.platform(), "python": platform.python_version(), "processor": cpu,
-                        "logical_cores": os.cpu_count(),
-                        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None},
-            "packages": versions, "git": {"commit": commit, "dirty": dirty}}
-
-
-def _one_thread() -> None:
-    import torch
-
-    torch.set_num_threads(1)
-
-
-def _timed(work, spec: dict) -> dict:
-    load, wall, cpu = _load(), time.perf_counter(), time.process_time()
-    result = work(spec)
-    return {"spec": spec, "result": result, "wall_seconds": round(time.perf_counter() - wall, 2),
-            "cpu_seconds": round(time.process_time() - cpu, 2), "finished": _now(), "load_average_start": load,
-            "load_average_end": _load()}
-
-
 def run(specs: dict, work, path: Path, design: dict, command: str, workers: int = 1) -> dict:
     """Run every spec ``{key: spec}`` whose key ``path`` does not hold yet, in ``workers`` processes (one torch thread
-    each); rewrite the file after each run. ``command`` is recorded as the session's command line."""
-    _one_thread()
-    data = json.loads(path.read_text()) if path.exists() else {"design": design, "sessions": [], "runs": {}}
-    if data["design"] != json.loads(json.dumps(design)):
-        sys.exit(f"{path} holds results of another design; move it away or pass --out to start afresh")
-    data["provenance"] = provenance()
-    session = {"command": command, "workers": workers, "started": _now(),
-               "load_average_start": _load(), "runs_before": len(data["runs"])}
-    data["sessions"].append(session)
-    pending = [key for key in specs if key not in data["runs"]]
-    start = time.perf_counter()
-
-    def save():
-        session.update(finished=_now(), wall_seconds=round(time.perf_counter() - start, 1), load_average_end=_load(),
-                       runs_done=len(data["runs"]) - session["runs_before"])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(data, indent=1) + "\n")
-        os.replace(tmp, path)
-
-    print(f"{len(specs) - len(pending)} of {len(specs)} runs already in {path}", flush=True)
-
-    def finish(n, key, record):
-        data["runs"][key] = record
-        save()
-        print(f"[{n}/{len(pending)}] {key}: {record['wall_seconds']:.0f} s wall, {record['cpu_seconds']:.0f} s cpu",
-              flush=True)
-
-    if workers == 1:
-        for n, key in enumerate(pending, 1):
-            finish(n, key, _timed(work, specs[key]))
-    elif pending:
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-        from multiprocessing import get_context
-
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_one_thread) as pool:
-            futures = {pool.submit(_timed, work, specs[key]): key for key in pending}
-            for n, future in enumerate(as_completed(futures), 1):
-                finish(n, futures[future], future.result())
-    save()
-    return data
+    each), with :func:`mesaopt.results.run_all`; a file made for another design (any entry differs) is refused."""
+    try:
+        results = ResultsFile(path, design, identity=tuple(design))
+    except ValueError as error:
+        sys.exit(str(error))
+    done = sum(key in results.runs for key in specs)
+    print(f"{done} of {len(specs)} runs already in {path}", flush=True)
+    run_all(specs, work, results, workers=workers, threads=1, description=design["name"], command=command)
+    return results.data
 
 
 def main(argv=None) -> int:
@@ -147,7 +56,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, help="results file (default results/ch1_searcher.json or "
                         "results/ch1_memorize_search.json)")
     args = parser.parse_args(argv)
-    command = shlex.join([Path(sys.executable).name, *(sys.argv if argv is None else [sys.argv[0], *argv])])
+    command = command_line(None if argv is None else [sys.argv[0], *argv])
     if args.seeds is not None and min(args.seeds) < 0:
         parser.error("seeds must be at least 0")
     if not all(2 <= d <= 16 for d in args.degrees):

@@ -155,12 +155,14 @@ def _timed(work, key: str, spec: dict):
 
 
 def run_all(specs: dict, work, results: ResultsFile, *, workers: int = 1, threads: int = 1,
-            cost=None, description: str = "runs", extra_provenance: dict | None = None) -> dict:
+            cost=None, description: str = "runs", extra_provenance: dict | None = None,
+            command: str | None = None) -> dict:
     """Run every spec of ``specs`` (``{key: spec}``) that ``results`` does not hold yet; return ``results.runs``.
 
     ``work`` must be a module-level function (worker processes import it). ``cost(spec)``, if given,
     estimates a run's cost: runs start cheapest first, so partial results cover as many runs as possible.
-    Each finished run is written at once; an interrupted call loses only the runs in progress.
+    Each finished run is written at once; an interrupted call loses only the runs in progress. ``command``: the
+    command line recorded for this session (default: this process's, :func:`command_line`).
     """
     workers = require_int("workers", workers, 1, 256)
     threads = require_int("threads", threads, 1, 256)
@@ -169,7 +171,7 @@ def run_all(specs: dict, work, results: ResultsFile, *, workers: int = 1, thread
         pending.sort(key=lambda k: cost(specs[k]))
     results.data["provenance"] = {"machine": machine_facts(), "packages": package_versions(),
                                   "git": git_commit(Path(__file__).resolve().parent), **(extra_provenance or {})}
-    session = {"command": command_line(), "workers": workers, "torch_threads_per_worker": threads,
+    session = {"command": command or command_line(), "workers": workers, "torch_threads_per_worker": threads,
                "started": _now(), "runs_before": len(results.runs), "runs_to_do": len(pending),
                "load_average_start": _load_average()}
     results.data["sessions"].append(session)
