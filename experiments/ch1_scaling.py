@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 
 from mesaopt.maximize.scaling import estimated_cost, make_spec, run_key, run_spec
-from mesaopt.results import ResultsFile, run_all
+from mesaopt.results import ResultsFile, command_line, run_all
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ch1_scaling.json"
 SEEDS = (0, 1, 2)
@@ -104,7 +104,7 @@ def main(argv=None) -> int:
               "test_set": "sample_polynomials(4096, degree, seed=1), Legendre basis"}
     results = ResultsFile(args.out or RESULTS, design, identity=("name", "tiny"))
     run_all(keyed, run_spec, results, workers=args.workers, threads=args.threads, cost=estimated_cost,
-            description="ch1 scaling runs")
+            description="ch1 scaling runs", command=command_line(None if argv is None else [sys.argv[0], *argv]))
     missing = [key for key in keyed if key not in results.runs]
     print(f"{len(results.runs)} of {len(keyed)} runs in {results.path}" + (f"; {len(missing)} missing" if missing else ""))
     return 0 if not missing else 1

@@ -22,12 +22,14 @@ import json
 import os
 import platform
 import shlex
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from mesaopt.results import git_commit as shared_git_commit
+from mesaopt.results import machine_facts, package_versions
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ch3_population.json"
 
@@ -38,30 +40,20 @@ def encode(x) -> str:
 
 
 def versions() -> dict:
-    import numpy
-    import scipy
-    import torch
-
-    import mesaopt
-    return {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__,
-            "scipy": scipy.__version__, "mesaopt": mesaopt.__version__}
+    return {"python": platform.python_version(), **package_versions(("torch", "numpy", "scipy", "mesaopt"))}
 
 
 def machine() -> dict:
-    facts = {"cores": os.cpu_count(), "platform": platform.platform(), "processor": platform.processor(),
-             "machine": platform.machine()}
+    """The shared machine facts (mesaopt.results), with ``cores`` (the chapter reads it) and the load average."""
+    facts = {"cores": os.cpu_count(), **machine_facts()}
     if hasattr(os, "getloadavg"):
         facts["load_average_at_start"] = [round(v, 2) for v in os.getloadavg()]
     return facts
 
 
 def git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
-                             cwd=Path(__file__).resolve().parent)
-        return out.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
+    found = shared_git_commit(Path(__file__).resolve().parent)
+    return found["commit"] if found else None
 
 
 def trained_members():

@@ -32,7 +32,7 @@ def tiny(tmp_path_factory):
 
 
 def test_tiny_results_have_provenance_and_every_run(tiny):
-    script, _, data = tiny
+    script, out, data = tiny
     specs = script.tiny_design()
     assert set(data["runs"]) == {SC.run_key(spec) for spec in specs}
     assert data["design"]["tiny"] is True and data["design"]["seeds"] == [0, 1]
@@ -41,7 +41,7 @@ def test_tiny_results_have_provenance_and_every_run(tiny):
     assert machine["logical_cores"] >= 1 and machine["platform"]
     assert data["provenance"]["packages"]["torch"] and data["provenance"]["packages"]["numpy"]
     session = data["sessions"][-1]
-    assert "ch1_scaling" in session["command"] or "--tiny" in session["command"]
+    assert session["command"].endswith("--tiny --out " + str(out))
     assert session["runs_done"] == len(specs) and session["wall_seconds"] > 0
     for key, record in data["runs"].items():
         assert set(record["result"]) == RESULT_KEYS, key
