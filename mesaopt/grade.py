@@ -245,8 +245,11 @@ def poll_kernel_channels_in_slices(slice_seconds: float = POLL_SLICE_SECONDS) ->
     starting with a real poll of the socket, bounds the loss to one slice. Idempotent; affects this process's
     asynchronous kernel clients only (nbval's blocking client does not have the problem).
     """
-    from jupyter_client.channels import AsyncZMQSocketChannel
+    from jupyter_client import channels
 
+    # jupyter_client 8 names the asyncio channel AsyncZMQSocketChannel; 7.x (Colab's runtime) has only the
+    # asyncio one, named ZMQSocketChannel. Both poll ``self.socket`` and read with ``self._recv()``.
+    AsyncZMQSocketChannel = getattr(channels, "AsyncZMQSocketChannel", None) or channels.ZMQSocketChannel
     if getattr(AsyncZMQSocketChannel.get_msg, "_polls_in_slices", False):
         return
     from queue import Empty

@@ -17,10 +17,10 @@ def stored(values_by_seed):
 def test_seed_summary_check_and_glue():
     summary = S.seed_summary(stored([{"G": 7.0}, {"G": 8.0}, {"G": 9.0}]))
     assert summary["G"]["mean"] == 8.0 and summary["G"]["min"] == 7.0 and summary["G"]["seeds"] == [0, 1, 2]
-    S.check_live({"G": 7.0}, summary)
-    S.check_live({"G": 9.05}, summary)    # within the 5 % margin
-    with pytest.raises(AssertionError, match="G: live 10"):
-        S.check_live({"G": 10.0}, summary)
+    S.check_live({"G": 7.0}, summary)     # reproduces seed 0
+    S.check_live({"G": 12.0}, summary)    # a new draw inside the 99 % prediction interval (8 +- 11.5 for 3 seeds)
+    with pytest.raises(AssertionError, match="G: live 30"):
+        S.check_live({"G": 30.0}, summary)
     glued = S.glue_values({"G": 7.0}, summary)
     assert glued["ch1_G"] == 7.0 and glued["ch1_G_mean"] == 8.0 and glued["ch1_G_low"] < 8.0 < glued["ch1_G_high"]
     assert S.table_cell(7.0, summary["G"], ".1f").startswith("8.0 [") and S.table_cell(7.0, summary["G"], ".1f").endswith("(seed 0: 7.0)")

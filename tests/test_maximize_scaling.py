@@ -57,3 +57,18 @@ def test_config_row_finds_one_configuration():
     assert SC.config_row(runs, "G_mean", width=128)["mean"] == 128.5
     with pytest.raises(ValueError, match="2 configurations match"):
         SC.config_row(runs, "G_mean", updates=100)
+
+
+def test_prediction_interval_holds_a_new_draw_as_often_as_it_says():
+    rng = np.random.default_rng(0)
+    hits = []
+    for _ in range(4000):
+        seeds, new = rng.normal(size=5), rng.normal()
+        low, high = SC.prediction_interval(seeds, 0.99)
+        hits.append(low <= new <= high)
+        if len(hits) <= 200:   # the bare range of 5 seeds holds a new draw only 4/6 of the time
+            assert SC.rerun_agreement(new, seeds) == ("new draw" if low <= new <= high else None)
+    assert 0.985 < np.mean(hits) < 0.995
+    assert SC.rerun_agreement(0.123456, [0.1, 0.123456, 0.2]) == "reproduced"
+    with pytest.raises(ValueError, match="at least two"):
+        SC.prediction_interval([1.0])

@@ -24,7 +24,7 @@ from mesaopt.maximize.baselines import as_good_as_grid, as_good_as_grid_by
 from mesaopt.maximize.models import MLP
 from mesaopt.maximize.polynomials import DEFAULT_DEGREE, exact_maximum, regret
 from mesaopt.maximize.probes import basis_alignment, regret_by_steps, scale_shift, silence_neurons, stationarity
-from mesaopt.maximize.scaling import mean_interval, test_set
+from mesaopt.maximize.scaling import mean_interval, outside_stored_range, test_set
 from mesaopt.maximize.training import STANDARD_SETTINGS, predict, train_refiner, train_standard_models
 
 __all__ = ["MODEL_KEYS", "HIGH", "SILENCE_K", "SILENCE_DRAWS", "STEPS", "SCALES", "STATIONARY", "STATIONARY_EDGE",
@@ -195,25 +195,15 @@ def seed_summary(runs: dict) -> dict:
     return summary
 
 
-def outside_stored_range(live: dict, summary: dict, margin: float = 0.05) -> dict:
-    """The entries of ``live`` that fall outside the stored range over seeds [min, max], widened by
-    ``margin`` times its width on each side (float differences between machines): ``{name: (live, min, max)}``."""
-    bad = {}
-    for name, value in live.items():
-        s = summary[name]
-        pad = margin * (s["max"] - s["min"]) + 1e-9 * max(1.0, abs(s["max"]))
-        if not s["min"] - pad <= value <= s["max"] + pad:
-            bad[name] = (value, s["min"], s["max"])
-    return bad
-
-
-def check_live(live: dict, summary: dict, margin: float = 0.05) -> None:
-    """Raise AssertionError, naming every offender, when a live statistic falls outside the stored range
-    over seeds (see :func:`outside_stored_range`): the stored results no longer match the code."""
-    bad = outside_stored_range(live, summary, margin)
+def check_live(live: dict, summary: dict) -> None:
+    """Raise AssertionError, naming every offender, when a live statistic neither reproduces a stored seed nor
+    falls in the stored seeds' prediction interval (:func:`mesaopt.maximize.scaling.rerun_agreement`): the
+    stored results no longer match the code."""
+    bad = outside_stored_range(live, summary)
     if bad:
-        lines = [f"{name}: live {v:.6g}, stored seeds {lo:.6g} to {hi:.6g}" for name, (v, lo, hi) in bad.items()]
-        raise AssertionError("live numbers outside the stored seed range (rerun experiments/ch1_seeds.py?):\n"
+        lines = [f"{name}: live {v:.6g}, 99 % prediction interval of the stored seeds {lo:.6g} to {hi:.6g}"
+                 for name, (v, lo, hi) in bad.items()]
+        raise AssertionError("live numbers disagree with the stored seeds (rerun experiments/ch1_seeds.py?):\n"
                              + "\n".join(lines))
 
 

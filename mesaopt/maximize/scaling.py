@@ -25,7 +25,8 @@ from mesaopt.maximize.training import predict, train_mlp, train_refiner, trainin
 from mesaopt.validation import require_choice, require_float, require_int
 
 __all__ = ["TEST_COUNT", "TEST_SEED", "SPEC_FIELDS", "METRICS", "test_set", "make_spec", "run_key", "config_key",
-           "run_spec", "estimated_cost", "mean_interval", "group_by_config", "config_table", "fit_power_law",
+           "run_spec", "estimated_cost", "mean_interval", "prediction_interval", "rerun_agreement",
+           "outside_stored_range", "RERUN_LEVEL", "group_by_config", "config_table", "fit_power_law",
            "line_label", "lines", "frontier", "spot_check", "CONTROLS", "control_panels", "control_rows", "config_row"]
 
 TEST_COUNT, TEST_SEED = 4096, 1  # the chapter's test set: sample_polynomials(4096, degree, seed=1)
@@ -124,6 +125,41 @@ def mean_interval(values, level: float = 0.95) -> tuple[float, float, float]:
     mean = float(values.mean())
     half = float(stats.t.ppf(0.5 + level / 2, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size))
     return mean, mean - half, mean + half
+
+
+RERUN_LEVEL = 0.99  # the prediction interval a live rerun on another machine or torch must fall in
+
+
+def prediction_interval(values, level: float = RERUN_LEVEL) -> tuple[float, float]:
+    """(low, high): the Student-t ``level`` prediction interval for one *new* draw from the distribution the
+    ``values`` (seeds) come from: mean +- t * sd * sqrt(1 + 1/n). Unlike the range [min, max] of n stored
+    seeds, which holds a new draw only with probability (n - 1) / (n + 1), it is built to hold one with
+    probability ``level`` (for roughly normal values)."""
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    if values.size < 2:
+        raise ValueError("a prediction interval needs at least two values")
+    half = float(stats.t.ppf(0.5 + level / 2, values.size - 1) * values.std(ddof=1) * np.sqrt(1 + 1 / values.size))
+    return float(values.mean()) - half, float(values.mean()) + half
+
+
+def rerun_agreement(live: float, values, level: float = RERUN_LEVEL) -> str | None:
+    """How a live rerun of a stored seed agrees with the stored seeds ``values``: ``"reproduced"`` when it
+    equals one of them to float32 rounding (the same machine and versions: runs are deterministic),
+    ``"new draw"`` when it differs but lies in their :func:`prediction_interval` (another CPU or torch
+    version trains the same recipe to a different, equally likely result), None when neither: the stored
+    results no longer match the code."""
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    if np.any(np.isclose(live, values, rtol=1e-5, atol=1e-9)):
+        return "reproduced"
+    low, high = prediction_interval(values, level)
+    return "new draw" if low <= live <= high else None
+
+
+def outside_stored_range(live: dict, summary: dict, level: float = RERUN_LEVEL) -> dict:
+    """The entries of ``live`` that disagree with the stored seeds ``summary[name]["values"]`` by
+    :func:`rerun_agreement`: ``{name: (live, low, high)}`` with the prediction interval."""
+    return {name: (value, *prediction_interval(summary[name]["values"], level)) for name, value in live.items()
+            if rerun_agreement(value, summary[name]["values"], level) is None}
 
 
 def group_by_config(runs: dict) -> dict:
@@ -248,13 +284,14 @@ def frontier(rows: list[dict]) -> list[dict]:
     return out
 
 
-def spot_check(runs: dict, keys, metrics=("regret_mean", "G_mean", "hard_easy_ratio"), margin: float = 0.05) -> list[dict]:
+def spot_check(runs: dict, keys, metrics=("regret_mean", "G_mean", "hard_easy_ratio"),
+               level: float = RERUN_LEVEL) -> list[dict]:
     """Re-run the stored runs ``keys`` of ``runs`` (a results file's ``"runs"``) with :func:`run_spec` and
-    compare each metric with the range over the stored seeds of the run's configuration, widened by
-    ``margin`` times its width on each side (float differences between machines).
+    compare each metric with the stored seeds of the run's configuration (:func:`rerun_agreement`).
 
     Returns one row per run and metric: ``key``, ``metric``, ``live``, ``stored`` (the same seed's stored
-    value), ``min``/``max`` (over the configuration's seeds) and ``inside``.
+    value), ``low``/``high`` (the prediction interval over the configuration's seeds), ``agreement``
+    ("reproduced", "new draw" or None) and ``inside`` (agreement is not None).
     """
     groups = group_by_config(runs)
     rows = []
@@ -263,11 +300,11 @@ def spot_check(runs: dict, keys, metrics=("regret_mean", "G_mean", "hard_easy_ra
         live = run_spec(record["spec"])
         group = groups[config_key(record["spec"])]
         for metric in metrics:
-            values = np.array([r["result"][metric] for r in group])
-            pad = margin * (values.max() - values.min()) + 1e-9 * max(1.0, abs(values.max()))
+            values = [r["result"][metric] for r in group]
+            low, high = prediction_interval(values, level)
+            agreement = rerun_agreement(live[metric], values, level)
             rows.append({"key": key, "metric": metric, "live": live[metric], "stored": record["result"][metric],
-                         "min": float(values.min()), "max": float(values.max()),
-                         "inside": bool(values.min() - pad <= live[metric] <= values.max() + pad)})
+                         "low": low, "high": high, "agreement": agreement, "inside": agreement is not None})
     return rows
 
 

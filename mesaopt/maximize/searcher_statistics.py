@@ -36,6 +36,7 @@ from mesaopt.maximize.search_evidence import (BUDGETS, bump_scores, equal_peak_p
 from mesaopt.maximize.searcher import (SEARCHER_SETTINGS, forward_multiply_adds, rank_correlation_rows,
                                        score_rank_correlation, train_searcher)
 from mesaopt.maximize.training import STANDARD_SETTINGS, predict, train_mlp, train_refiner, training_pool
+from mesaopt.maximize.scaling import outside_stored_range  # the rule for live reruns, shared with the chapter
 
 __all__ = ["SEARCHER_KEYS", "TRAINED_KEYS", "FIXED_KEYS", "LABELS", "MEMORY_SIZE", "chapter_test", "jump_paths",
            "fixed_models", "answer_functions", "evidence_statistics", "seed_statistics", "design", "slug",
@@ -229,18 +230,6 @@ def interval_glue(summary: dict, names: dict) -> dict:
         entry = summary[name]
         out.update({glue_name: entry["mean"], f"{glue_name}_low": entry["low"], f"{glue_name}_high": entry["high"]})
     return out
-
-
-def outside_stored_range(live: dict, summary: dict, margin: float = 0.05) -> dict:
-    """The entries of ``live`` outside the stored range over seeds [min, max], widened by ``margin`` times its
-    width on each side (float differences between machines): ``{name: (live, min, max)}``."""
-    bad = {}
-    for name, value in live.items():
-        s = summary[name]
-        pad = margin * (s["max"] - s["min"]) + 1e-9 * max(1.0, abs(s["max"]))
-        if not s["min"] - pad <= value <= s["max"] + pad:
-            bad[name] = (value, s["min"], s["max"])
-    return bad
 
 
 def degree_statistics(spec: dict) -> dict:
