@@ -191,7 +191,8 @@ def mean_interval(values, level: float = 0.95) -> tuple[float, float, float]:
 
 
 def seed_summary(runs: dict) -> dict:
-    """From a results file's ``"runs"`` (one per seed): ``{name: {"values", "mean", "low", "high", "min", "max"}}``
+    """From a results file's ``"runs"`` (one per seed): ``{name: {"values", "mean", "low", "high", "min", "max",
+    "seeds"}}``
     with the 95 % t-interval of the mean over seeds (its lower end clipped at 0 for quantities that cannot be
     negative, that is when no seed's value is)."""
     records = sorted(runs.values(), key=lambda r: r["spec"]["seed"])
@@ -202,7 +203,8 @@ def seed_summary(runs: dict) -> dict:
         if values.min() >= 0:
             low = max(low, 0.0)
         summary[name] = {"values": values, "mean": mean, "low": low, "high": high,
-                         "min": float(values.min()), "max": float(values.max())}
+                         "min": float(values.min()), "max": float(values.max()),
+                         "seeds": [int(r["spec"]["seed"]) for r in records]}
     return summary
 
 
