@@ -72,3 +72,16 @@ def test_prediction_interval_holds_a_new_draw_as_often_as_it_says():
     assert SC.rerun_agreement(0.123456, [0.1, 0.123456, 0.2]) == "reproduced"
     with pytest.raises(ValueError, match="at least two"):
         SC.prediction_interval([1.0])
+
+
+def test_the_least_squares_band_counts_the_scatter_of_configurations_that_seeds_do_not_see():
+    # configurations scattered around a line of slope -1, seeds nearly identical: the bootstrap over seeds is
+    # narrow, the least-squares interval is not, and it holds the true slope and brackets the crossing
+    compute = np.logspace(9, 11, 6)
+    offsets = np.array([0.08, -0.1, 0.05, -0.07, 0.1, -0.06])
+    values = 10 ** (-np.log10(compute)[:, None] + 9 + offsets[:, None]) * (1 + 1e-4 * np.arange(3))[None, :]
+    fit = SC.fit_power_law(compute, values, target=1e-3, at=compute, draws=200)
+    assert fit["slope_high"] - fit["slope_low"] < 0.01 < fit["slope_fit_high"] - fit["slope_fit_low"]
+    assert fit["slope_fit_low"] < -1 < fit["slope_fit_high"]
+    assert fit["log10_compute_at_target_fit_low"] < fit["log10_compute_at_target"] < fit["log10_compute_at_target_fit_high"]
+    assert np.all(fit["line_at"]["low"] < fit["line_at"]["mean"]) and np.all(fit["line_at"]["mean"] < fit["line_at"]["high"])
