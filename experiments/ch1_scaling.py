@@ -7,6 +7,8 @@ Every run trains one model on the polynomial task and scores it on the chapter's
   depth 2 and width 64, 256, 1024 at depth 4, each for 300, 1200 and 4800 updates of batch 256;
 * fresh polynomials every batch instead of the fixed pool: the depth-2 MLPs at the same budgets;
 * longer: width 128 and 256 (depth 2) for 19200 updates, pool and fresh;
+* the frontier's architecture extended: depth 4 at width 64 for 19200 and 76800 updates, and at width 128
+  for 4800 and 19200 updates (tests the extrapolation of the compute-efficient frontier);
 * the recurrent refiner (T = 6, deep supervision), width 48 and 128, at 300, 1200 and 4800 updates;
 * controls: (i) distillation: depth-2 MLPs of width 128 and 512 trained to imitate grid search with
   G = 32 (1200 and 4800 updates); (ii) the training distribution reweighted towards hard polynomials
@@ -56,6 +58,10 @@ def full_design(seeds=SEEDS) -> list[dict]:
         for degree in (3, 10):
             for width in (128, 512):
                 add(width=width, depth=2, degree=degree, updates=updates, groups=["degree"])
+    # the compute-efficient frontier's own architecture (depth 4, narrow), trained longer: the runs that test
+    # the frontier's extrapolation (added after the first 216 runs showed where the frontier ends)
+    for width, updates in ((64, LONG), (64, 4 * LONG), (128, 4800), (128, LONG)):
+        add(width=width, depth=4, updates=updates, groups=["main", "extend"])
     for width in (128, 256):
         add(width=width, depth=2, updates=LONG, groups=["main", "long"])
         add(width=width, depth=2, updates=LONG, data="fresh", groups=["fresh", "long"])
