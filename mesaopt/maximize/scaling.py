@@ -244,8 +244,9 @@ def fit_power_law(compute, values, target: float | None = None, at=None, draws: 
     out = {"slope_fit_low": float(slope - t * spread / np.sqrt(sxx)),
            "slope_fit_high": float(slope + t * spread / np.sqrt(sxx)), "fit_residual_sd": spread}
     out.update({"slope": float(slope), "intercept": float(intercept),
-           "slope_low": float(np.quantile(boots[:, 0], 0.025)), "slope_high": float(np.quantile(boots[:, 0], 0.975)),
-           "log10_compute_range": (float(x.min()), float(x.max()))})
+                "slope_low": float(np.quantile(boots[:, 0], 0.025)),
+                "slope_high": float(np.quantile(boots[:, 0], 0.975)),
+                "log10_compute_range": (float(x.min()), float(x.max()))})
 
     def band_half(at_x):   # half-width of the least-squares 95 % confidence band of the line (in log10)
         return t * spread * np.sqrt(1 / x.size + (at_x - x.mean()) ** 2 / sxx)
