@@ -8,7 +8,8 @@ rewrites the results file after every finished run. The file holds:
 
 * ``"design"``: what the script was asked to run last (a results file whose design differs in its
   identifying entries, such as its name, is refused; a design that adds runs extends the file);
-* ``"provenance"``: the machine (platform, cores, processor), the package versions, the git commit;
+* ``"provenance"``: the machine (platform, Python, cores, processor), ``"versions"`` of the packages, the git
+  commit;
 * ``"sessions"``: one entry per invocation: the exact command, workers and threads, wall time, the
   load average at its start and end (other processes on the machine slow a run down);
 * ``"runs"``: per key, the spec, the result, and the run's wall and CPU seconds and load averages.
@@ -169,7 +170,7 @@ def run_all(specs: dict, work, results: ResultsFile, *, workers: int = 1, thread
     pending = [key for key in specs if key not in results.runs]
     if cost is not None:
         pending.sort(key=lambda k: cost(specs[k]))
-    results.data["provenance"] = {"machine": machine_facts(), "packages": package_versions(),
+    results.data["provenance"] = {"machine": machine_facts(), "versions": package_versions(),
                                   "git": git_commit(Path(__file__).resolve().parent), **(extra_provenance or {})}
     session = {"command": command or command_line(), "workers": workers, "torch_threads_per_worker": threads,
                "started": _now(), "runs_before": len(results.runs), "runs_to_do": len(pending),

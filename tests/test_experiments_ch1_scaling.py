@@ -39,7 +39,7 @@ def test_tiny_results_have_provenance_and_every_run(tiny):
     assert "6 * forward multiply-adds" in data["design"]["compute_rule"]
     machine = data["provenance"]["machine"]
     assert machine["logical_cores"] >= 1 and machine["platform"]
-    assert data["provenance"]["packages"]["torch"] and data["provenance"]["packages"]["numpy"]
+    assert data["provenance"]["versions"]["torch"] and data["provenance"]["versions"]["numpy"]
     session = data["sessions"][-1]
     assert session["command"].endswith("--tiny --out " + str(out))
     assert session["runs_done"] == len(specs) and session["wall_seconds"] > 0

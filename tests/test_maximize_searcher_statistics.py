@@ -26,8 +26,8 @@ def tiny_seeds(tmp_path_factory):
 def test_a_tiny_seed_run_records_provenance_and_every_statistic(tiny_seeds):
     data = json.loads(tiny_seeds.read_text())
     assert data["design"] == json.loads(json.dumps(S.design([0, 1])))
-    assert set(data["provenance"]) == {"machine", "packages", "git"}
-    assert data["provenance"]["machine"]["logical_cores"] >= 1 and data["provenance"]["packages"]["torch"]
+    assert set(data["provenance"]) == {"machine", "versions", "git"}
+    assert data["provenance"]["machine"]["logical_cores"] >= 1 and data["provenance"]["versions"]["torch"]
     session = data["sessions"][0]
     assert session["command"].endswith("--part seeds --seeds 0 1 --tiny --out " + str(tiny_seeds))
     assert session["runs_done"] == 2
