@@ -26,7 +26,7 @@ from mesaopt.validation import require_choice, require_float, require_int
 
 __all__ = ["TEST_COUNT", "TEST_SEED", "SPEC_FIELDS", "METRICS", "test_set", "make_spec", "run_key", "config_key",
            "run_spec", "estimated_cost", "mean_interval", "prediction_interval", "rerun_agreement",
-           "outside_stored_range", "RERUN_LEVEL", "group_by_config", "config_table", "fit_power_law",
+           "outside_stored_range", "RERUN_LEVEL", "INTERVAL_LEVEL", "group_by_config", "config_table", "fit_power_law",
            "line_label", "lines", "frontier", "spot_check", "CONTROLS", "control_panels", "control_rows", "config_row"]
 
 TEST_COUNT, TEST_SEED = 4096, 1  # the chapter's test set: sample_polynomials(4096, degree, seed=1)
@@ -117,7 +117,10 @@ def run_spec(spec: dict) -> dict:
             "final_batch_regret": float(model.history["regret"][-1]), "train_seconds": model.train_seconds}
 
 
-def mean_interval(values, level: float = 0.95) -> tuple[float, float, float]:
+INTERVAL_LEVEL = 0.95  # the level of every interval over seeds the chapter states
+
+
+def mean_interval(values, level: float = INTERVAL_LEVEL) -> tuple[float, float, float]:
     """(mean, low, high): the mean of ``values`` with its Student-t ``level`` interval over them (seeds)."""
     values = np.asarray(values, dtype=np.float64).reshape(-1)
     if values.size < 2:

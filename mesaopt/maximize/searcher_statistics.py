@@ -23,7 +23,6 @@ from functools import lru_cache
 
 import numpy as np
 import torch
-from scipy import stats
 
 from mesaopt.maximize.baselines import as_good_as_grid, grid_regret_curve, grid_search
 from mesaopt.maximize.memorize import NearestNeighbourMemory, memorize_vs_search
@@ -36,7 +35,7 @@ from mesaopt.maximize.search_evidence import (BUDGETS, bump_scores, equal_peak_p
 from mesaopt.maximize.searcher import (SEARCHER_SETTINGS, forward_multiply_adds, rank_correlation_rows,
                                        score_rank_correlation, train_searcher)
 from mesaopt.maximize.training import STANDARD_SETTINGS, predict, train_mlp, train_refiner, training_pool
-from mesaopt.maximize.scaling import outside_stored_range  # the rule for live reruns, shared with the chapter
+from mesaopt.maximize.scaling import mean_interval, outside_stored_range  # shared with the chapter's statistics
 
 __all__ = ["SEARCHER_KEYS", "TRAINED_KEYS", "FIXED_KEYS", "LABELS", "MEMORY_SIZE", "chapter_test", "jump_paths",
            "fixed_models", "answer_functions", "evidence_statistics", "seed_statistics", "design", "slug",
@@ -178,16 +177,6 @@ def design(seeds) -> dict:
             "searcher_settings": SEARCHER_SETTINGS, "standard_settings": STANDARD_SETTINGS,
             "test_set": "sample_polynomials(4096, 6, seed=1), Legendre basis", "budgets": list(BUDGETS),
             "jump_paths": [JUMP_PATHS, JUMP_STEPS], "memory_size": MEMORY_SIZE}
-
-
-def mean_interval(values, level: float = 0.95) -> tuple[float, float, float]:
-    """(mean, low, high): the mean of ``values`` (one per seed) with its Student-t ``level`` interval."""
-    values = np.asarray(values, dtype=np.float64).reshape(-1)
-    if values.size < 2:
-        raise ValueError("an interval needs at least two values")
-    mean = float(values.mean())
-    half = float(stats.t.ppf(0.5 + level / 2, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size))
-    return mean, mean - half, mean + half
 
 
 def seed_summary(runs: dict) -> dict:
