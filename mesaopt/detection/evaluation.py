@@ -195,7 +195,10 @@ def bootstrap_weights(labels, n_boot: int = 2000, seed: int = 0, clusters=None) 
     return w
 
 
-def bootstrap_interval(values, coverage: float = 0.95) -> tuple[float, float]:
+COVERAGE = 0.95  # the coverage of every interval chapter 3 states
+
+
+def bootstrap_interval(values, coverage: float = COVERAGE) -> tuple[float, float]:
     """Percentile interval of bootstrap ``values`` (NaN resamples dropped)."""
     coverage = require_float("coverage", coverage, 0.0, 0.9999, low_inclusive=False)
     v = np.asarray(values, dtype=np.float64)

@@ -94,8 +94,11 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
+LOW_QUANTILE = 0.1  # the "p10" statistics: the value that 90 % of polynomials reach or beat
+
+
 def _median_p10(values) -> tuple[float, float]:
-    return float(np.median(values)), float(np.quantile(values, 0.1))
+    return float(np.median(values)), float(np.quantile(values, LOW_QUANTILE))
 
 
 def evidence_statistics(models: dict) -> dict:
