@@ -18,6 +18,25 @@ __all__ = ["ARCHITECTURES", "train_model", "model_answers", "training_widget", "
 ARCHITECTURES = ("MLP, regret loss", "MLP, squared loss", "recurrent refiner")
 
 
+
+def _draw(out, state: dict, missing: str, make_figure) -> None:
+    """Replace ``out``'s content with the figure ``make_figure()`` draws, or say what is missing (no model
+    trained yet) or why the widget's values cannot be shown (a ValueError from the plain function)."""
+    import matplotlib.pyplot as plt
+    from IPython.display import clear_output, display
+
+    with out:
+        clear_output(wait=True)
+        if "model" not in state:
+            print(missing)
+            return
+        try:
+            fig = make_figure()
+            display(fig)
+            plt.close(fig)
+        except ValueError as err:
+            print(f"Cannot show that: {err}")
+
 def train_model(architecture: str = "MLP, regret loss", degree: int = 6, width: int = 64, updates: int = 1000,
                 basis: str = DEFAULT_BASIS, seed: int = 0, callback=None):
     """Train one model of the chapter; ``callback(step, total, history)`` reports progress."""
@@ -63,18 +82,9 @@ def training_widget(test_count: int = 512, seed: int = 0):
     state = {}
 
     def show_answers(*_):
-        with answer_out:
-            clear_output(wait=True)
-            if "model" not in state:
-                print("Train a model first.")
-                return
-            try:
-                fig = plot_answers(state["coeffs"], {"model": state["x"]}, indices=[index.value], G=grid.value,
-                                   basis=DEFAULT_BASIS)
-                display(fig)
-                plt.close(fig)
-            except ValueError as err:
-                print(f"Cannot show that: {err}")
+        _draw(answer_out, state, "Train a model first.",
+              lambda: plot_answers(state["coeffs"], {"model": state["x"]}, indices=[index.value], G=grid.value,
+                                   basis=DEFAULT_BASIS))
 
     def on_train(_):
         train.disabled = True
@@ -119,8 +129,6 @@ def searcher_widget(test_count: int = 512, seed: int = 0):
     polynomials with P and the learned score on the same axes
     (:func:`mesaopt.maximize.searcher_figures.score_vs_objective`, the function behind the book's static figure)."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from IPython.display import clear_output, display
 
     from mesaopt.maximize.searcher import SEARCHER_LOSSES, train_searcher
     from mesaopt.maximize.searcher_figures import score_vs_objective
@@ -138,17 +146,8 @@ def searcher_widget(test_count: int = 512, seed: int = 0):
     state = {}
 
     def show(*_):
-        with out:
-            clear_output(wait=True)
-            if "model" not in state:
-                print("Train a searcher first.")
-                return
-            try:
-                fig = score_vs_objective(state["model"], state["coeffs"], [index.value], candidates.value)
-                display(fig)
-                plt.close(fig)
-            except ValueError as err:
-                print(f"Cannot show that: {err}")
+        _draw(out, state, "Train a searcher first.",
+              lambda: score_vs_objective(state["model"], state["coeffs"], [index.value], candidates.value))
 
     def on_train(_):
         train.disabled = True
